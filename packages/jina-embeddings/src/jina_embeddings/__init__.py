@@ -1,0 +1,93 @@
+"""Jina embeddings and rerankers, local or remote, with the right task for every role.
+
+    from jina_embeddings import Embedder, Reranker
+
+    emb = Embedder("jina-embeddings-v5-text-small", task="retrieval", dimensions=256)
+    docs = emb.embed_documents(["...", "..."])      # Embeddings: .vectors, .usage, .model
+    q = emb.embed_query("...")
+
+Importing this package is cheap: torch, transformers, sentence-transformers and peft are
+imported only when a local model is first used (``pip install "jina-embeddings[local]"``).
+"""
+
+from __future__ import annotations
+
+from .apikey import APIKey
+from .embedder import DEFAULT_MODEL, Embedder, TruncationWarning
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InsufficientBalanceError,
+    InternalServerError,
+    InvalidInputError,
+    JinaError,
+    MissingDependencyError,
+    ModelNotFoundError,
+    NotFoundError,
+    PartialBatchError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    UnprocessableEntityError,
+)
+from .models import MODELS, ModelSpec, get_spec, list_models
+from .options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
+from .quantize import PRECISIONS
+from .rerank import DEFAULT_RERANKER, Reranker
+from .results import Embeddings, RerankResult, Reranking, Usage
+from .tasks import Role, Task, TaskBinding, resolve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_RERANKER",
+    "MODELS",
+    "PRECISIONS",
+    "APIConnectionError",
+    "APIError",
+    "APIKey",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "EmbedOptions",
+    "Embedder",
+    "Embeddings",
+    "InsufficientBalanceError",
+    "InternalServerError",
+    "InvalidInputError",
+    "JinaError",
+    "LocalOptions",
+    "MissingDependencyError",
+    "ModelNotFoundError",
+    "ModelSpec",
+    "NotFoundError",
+    "PartialBatchError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RemoteOptions",
+    "RequestTooLargeError",
+    "RerankOptions",
+    "RerankResult",
+    "Reranker",
+    "Reranking",
+    "Role",
+    "Task",
+    "TaskBinding",
+    "TruncationWarning",
+    "UnprocessableEntityError",
+    "Usage",
+    "__version__",
+    "get_spec",
+    "list_models",
+    "resolve",
+]

@@ -1,0 +1,85 @@
+"""The API key: resolved once, held in an object that never shows or pickles its value.
+
+Precedence: ``api_key=`` argument > ``JINA_API_KEY`` > ``JINAAI_API_KEY`` (the name
+LlamaIndex's integration reads). The value is only ever read by the HTTP layer to build the
+``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NoReturn
+
+from .errors import InvalidInputError
+
+__all__ = ["ENV_VARS", "APIKey", "resolve_api_key"]
+
+ENV_VARS = ("JINA_API_KEY", "JINAAI_API_KEY")
+_MASK = "**********"
+
+
+class APIKey:
+    """A secret string: ``repr``/``str`` show stars; pickling refuses (the key stays home).
+
+    Objects that hold one (``Embedder``, the adapters) drop it when pickled and read it again
+    from the environment, if that is where it came from.
+    """
+
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, *, source: str = "argument") -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInputError("api_key must be a non-empty string.", field="api_key")
+        if any(c in value for c in "\r\n"):
+            raise InvalidInputError("api_key must not contain line breaks.", field="api_key")
+        self._value = value.strip()
+        self.source = source
+
+    def get_secret_value(self) -> str:
+        """The raw key. Only the HTTP layer calls this, to build the Authorization header."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"APIKey('{_MASK}')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, APIKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash((APIKey, self._value))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("APIKey cannot be pickled: the key must not leave the process.")
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError("APIKey cannot be pickled: the key must not leave the process.")
+
+
+def _unwrap(value: Any) -> str | None:
+    """Accept a str, an APIKey, or secret wrappers (pydantic ``SecretStr``, Haystack ``Secret``)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, APIKey):
+        return value.get_secret_value()
+    for attr in ("get_secret_value", "resolve_value"):
+        fn = getattr(value, attr, None)
+        if callable(fn):
+            result = fn()
+            return result if result is None or isinstance(result, str) else None
+    raise InvalidInputError(f"api_key must be a string, got {type(value).__name__}.", field="api_key")
+
+
+def resolve_api_key(api_key: Any = None) -> APIKey | None:
+    """The key from ``api_key`` or the environment, or ``None`` when there is none."""
+    if isinstance(api_key, APIKey):
+        return api_key
+    value = _unwrap(api_key)
+    if value is not None:
+        return APIKey(value, source="argument")
+    for name in ENV_VARS:
+        env = os.environ.get(name, "").strip()
+        if env:
+            return APIKey(env, source=f"env:{name}")
+    return None

@@ -1,0 +1,351 @@
+"""What the remote backends share: configuration checks, batching, response checks, assembly.
+
+Nothing here does I/O; :mod:`jina_embeddings.http` sends. A backend subclass only says how
+a batch becomes a request body (:meth:`RemoteEmbeddingBackend.build_body`) and what comes
+back (:meth:`RemoteEmbeddingBackend.wire`); this module plans the batches, checks every
+response (count, index permutation, width, finite values), puts rows back in input order and
+raises :class:`~jina_embeddings.errors.PartialBatchError` rather than ever returning fewer
+vectors than texts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+import numpy as np
+
+from .. import _constants as C
+from ..apikey import APIKey
+from ..errors import APIResponseValidationError, InvalidInputError, PartialBatchError
+from ..http import HTTPClient, Reply, is_fatal
+from ..models import ModelSpec
+from ..options import DEFAULT_BASE_URL, RemoteOptions
+from ..quantize import BIT_PRECISIONS
+from ..results import Usage
+from .base import BackendOutput, EmbedRequest
+
+__all__ = ["RemoteBase", "RemoteEmbeddingBackend", "Wire", "check_base_url", "decode_vector",
+           "parse_embeddings", "parse_usage", "plan_batches"]
+
+_HOSTED = urllib.parse.urlsplit(DEFAULT_BASE_URL).hostname
+
+
+# -- configuration ----------------------------------------------------------------------------
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str | None, api_key: APIKey | None, *, allow_insecure: bool,
+                   protocol: str) -> str:
+    """The base URL to use, after refusing configurations that would leak or cannot work.
+
+    Raises:
+        InvalidInputError: credentials, a query or a fragment in ``base_url`` (the key goes in
+            ``api_key=``, never in a URL); no key for the hosted Jina API; a key over plain
+            ``http://`` to a host that is not loopback, unless ``allow_insecure=True``.
+    """
+    url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.username or parts.password or parts.query or parts.fragment or not parts.hostname:
+        # The URL is not echoed: it may hold a secret.
+        raise InvalidInputError("base_url must be scheme://host[:port][/path] without credentials, a "
+                                "query or a fragment; pass the key as api_key=.", field="base_url")
+    if protocol == "api" and api_key is None and parts.hostname == _HOSTED:
+        raise InvalidInputError(
+            "The Jina API needs an API key: pass api_key= or set JINA_API_KEY (or JINAAI_API_KEY); "
+            "get one at https://jina.ai/embeddings. For a self-hosted server pass base_url=.",
+            field="api_key")
+    if api_key is not None and parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+        raise InvalidInputError(
+            f"Refusing to send the API key over plain http:// to {parts.hostname!r}: use https://, "
+            "or pass allow_insecure=True if the network is trusted.", field="allow_insecure")
+    return url
+
+
+def check_encodable(texts: Sequence[str], *, what: str = "text") -> list[int]:
+    """Character counts of ``texts``; refuses strings JSON cannot carry as UTF-8 (lone surrogates)."""
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(f"{what} at index {i} is not valid Unicode (a lone surrogate at "
+                                    f"position {exc.start}); it cannot be sent.", index=i) from None
+    return [len(t) for t in texts]
+
+
+# -- batching ---------------------------------------------------------------------------------
+def plan_batches(sizes: Sequence[int], *, max_items: int, max_chars: int) -> list[range]:
+    """Contiguous batches of at most ``max_items`` inputs and ``max_chars`` characters.
+
+    An input longer than ``max_chars`` travels alone (the server truncates or refuses it).
+
+    Example::
+
+        >>> plan_batches([5, 5, 5], max_items=2, max_chars=100)
+        [range(0, 2), range(2, 3)]
+    """
+    batches: list[range] = []
+    start = chars = 0
+    for i, size in enumerate(sizes):
+        if i > start and (i - start >= max_items or chars + size > max_chars):
+            batches.append(range(start, i))
+            start, chars = i, 0
+        chars += size
+    if sizes:
+        batches.append(range(start, len(sizes)))
+    return batches
+
+
+# -- response checks --------------------------------------------------------------------------
+def _invalid(reply: Reply, message: str) -> APIResponseValidationError:
+    return APIResponseValidationError(f"Invalid response from the server: {message}",
+                                      request_id=reply.request_id, retries_taken=reply.retries_taken)
+
+
+def decode_vector(value: Any, embedding_type: str) -> np.ndarray:
+    """One ``embedding`` value -> float32, int8 (``binary``) or uint8 (``ubinary``) array.
+
+    base64 is little-endian float32 (the Jina API, OpenAI, vLLM, TEI); float lists are
+    accepted too, from servers that ignore ``encoding_format``.
+
+    Raises:
+        ValueError: malformed base64, non-numeric values, or bytes outside the type's range.
+    """
+    if embedding_type in BIT_PRECISIONS:
+        ints = np.asarray(value, dtype=np.float64) if isinstance(value, list) else None
+        low, high, dtype = (-128, 127, np.int8) if embedding_type == "binary" else (0, 255, np.uint8)
+        if ints is None or ints.ndim != 1 or (ints != np.round(ints)).any() or \
+                (ints.size and (ints.min() < low or ints.max() > high)):
+            raise ValueError(f"{embedding_type} embeddings must be lists of integers in {low}..{high}")
+        return ints.astype(dtype)
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("embedding is not valid base64") from None
+        if len(raw) % 4:
+            raise ValueError(f"base64 embedding has {len(raw)} bytes, not a multiple of 4 (float32)")
+        return np.frombuffer(raw, dtype="<f4").astype(np.float32, copy=False)
+    if isinstance(value, list):
+        arr = np.asarray(value, dtype=np.float32)
+        if arr.ndim == 1:
+            return arr
+    raise ValueError("embedding must be a base64 string or a list of numbers")
+
+
+def parse_usage(value: Any) -> Usage:
+    """``usage`` of a response (``total_tokens``, ``prompt_tokens``); missing counts are ``None``."""
+    if not isinstance(value, dict):
+        return Usage()
+
+    def count(key: str) -> int | None:
+        n = value.get(key)
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+    return Usage(count("total_tokens"), count("prompt_tokens"))
+
+
+def parse_embeddings(reply: Reply, *, count: int, width: int | None,
+                     embedding_type: str) -> tuple[np.ndarray, Usage, str | None]:
+    """Check one ``/embeddings`` response and return (rows in input order, usage, model).
+
+    Checks: a ``data`` list of exactly ``count`` items whose ``index`` values are a
+    permutation of ``0..count-1``; every vector decodes and has the same width (``width``
+    when known); float values are finite.
+
+    Raises:
+        APIResponseValidationError: any check fails (with the server's request id).
+    """
+    data = reply.data
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise _invalid(reply, "no 'data' list in the response")
+    if len(items) != count:
+        raise _invalid(reply, f"{len(items)} embeddings for {count} inputs")
+    rows: list[np.ndarray | None] = [None] * count
+    for item in items:
+        index = item.get("index") if isinstance(item, dict) else None
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count or rows[index] is not None:
+            raise _invalid(reply, f"'index' values are not a permutation of 0..{count - 1} (got {index!r})")
+        try:
+            rows[index] = decode_vector(item.get("embedding"), embedding_type)
+        except ValueError as exc:
+            raise _invalid(reply, f"item {index}: {exc}") from None
+    widths = {len(row) for row in rows if row is not None}
+    if len(widths) != 1 or (width is not None and widths != {width}):
+        want = f"{width}" if width is not None else "one width"
+        raise _invalid(reply, f"vector widths {sorted(widths)}, expected {want}")
+    matrix = np.stack(rows)  # type: ignore[arg-type]
+    if matrix.dtype.kind == "f" and not np.isfinite(matrix).all():
+        raise _invalid(reply, "non-finite values (NaN or inf) in the vectors")
+    model = data.get("model")
+    return matrix, parse_usage(data.get("usage")), model if isinstance(model, str) else None
+
+
+# -- backends ---------------------------------------------------------------------------------
+class RemoteBase:
+    """Configuration, pooled HTTP client and lifecycle shared by every remote backend."""
+
+    name = "remote"
+
+    def __init__(self, spec: ModelSpec, remote: RemoteOptions, api_key: APIKey | None, *,
+                 protocol: str) -> None:
+        self.spec = spec
+        self.remote = remote
+        self.protocol = protocol
+        base_url = check_base_url(remote.base_url, api_key, allow_insecure=remote.allow_insecure,
+                                  protocol=protocol)
+        self.http = HTTPClient(base_url, api_key=api_key, timeout=remote.timeout,
+                               connect_timeout=remote.connect_timeout, max_retries=remote.max_retries,
+                               max_concurrency=remote.max_concurrency)
+
+    @property
+    def model_name(self) -> str:
+        """The model name sent to the server."""
+        if self.protocol == "openai":
+            return self.remote.served_model_name or self.spec.name
+        return self.remote.served_model_name or self.spec.api_name or self.spec.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model_name!r}, base_url={self.http.base_url!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(f"{type(self).__name__} holds connections and the API key; pickle the "
+                        "Embedder or Reranker instead (it drops both).")
+
+    def warm_up(self, task: str | None = None) -> None:
+        """Create the connection pool now (``task`` is for local models; unused here)."""
+        self.http.warm_up()
+
+    def close(self) -> None:
+        self.http.close()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+@dataclass(frozen=True)
+class Wire:
+    """What one call asks the server for and what it gets back.
+
+    Attributes:
+        embedding_type: how vectors travel: ``base64`` floats, or ``binary``/``ubinary`` bits.
+        width: expected values (floats) or bytes (bits) per vector, ``None`` if unknown.
+        precision: precision of the returned rows (``float32`` or the bit precision).
+        dimensions_applied: rows are final size and normalized; the core must not redo it.
+    """
+
+    embedding_type: str
+    width: int | None
+    precision: str = "float32"
+    dimensions_applied: bool = False
+
+
+class RemoteEmbeddingBackend(RemoteBase):
+    """Batches, fans out, checks and assembles; subclasses build bodies (sans-I/O)."""
+
+    path = "/embeddings"
+    default_batch_size = C.DEFAULT_API_BATCH_SIZE
+
+    # -- subclass hooks (pure) --------------------------------------------------------------
+    def build_body(self, request: EmbedRequest, texts: list[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def wire(self, request: EmbedRequest) -> Wire:
+        raise NotImplementedError
+
+    def finalize(self, request: EmbedRequest, rows: np.ndarray, reply: Reply) -> np.ndarray:
+        """Post-process one batch's checked rows (default: as they are)."""
+        return rows
+
+    # -- the two entry points ---------------------------------------------------------------
+    def embed(self, request: EmbedRequest) -> BackendOutput:
+        call = _EmbedCall(self, request)
+        return call.finish(self.http.map(call.batches, lambda b: call.parse(b, self.http.post(self.path, call.body(b)))))
+
+    async def aembed(self, request: EmbedRequest) -> BackendOutput:
+        call = _EmbedCall(self, request)
+
+        async def run(batch: range) -> tuple[np.ndarray, Usage, str | None]:
+            return call.parse(batch, await self.http.apost(self.path, call.body(batch)))
+
+        return call.finish(await self.http.amap(call.batches, run))
+
+    def plan(self, request: EmbedRequest) -> list[range]:
+        """Batches for ``request`` (late chunking: one request, since inputs share context)."""
+        sizes = check_encodable(request.texts)
+        if request.late_chunking:
+            if len(sizes) > C.MAX_INPUTS_PER_REQUEST:
+                raise InvalidInputError(
+                    f"late_chunking sends all texts of a call in one request; {len(sizes)} texts exceed "
+                    f"the limit of {C.MAX_INPUTS_PER_REQUEST}.", field="late_chunking")
+            return [range(len(sizes))]
+        max_items = min(request.batch_size or self.default_batch_size, C.MAX_INPUTS_PER_REQUEST)
+        return plan_batches(sizes, max_items=max_items, max_chars=self.remote.max_batch_chars)
+
+
+class _EmbedCall:
+    """One embed call: its batches, progress bar, and the assembly of the batch results."""
+
+    def __init__(self, backend: RemoteEmbeddingBackend, request: EmbedRequest) -> None:
+        self.backend, self.request = backend, request
+        self.batches = backend.plan(request)
+        self.wire = backend.wire(request)
+        self.progress = None
+        if request.show_progress:
+            from tqdm.auto import tqdm
+
+            self.progress = tqdm(total=len(request.texts), unit="text", desc=f"{backend.model_name} ({backend.name})")
+
+    def body(self, batch: range) -> dict[str, Any]:
+        return self.backend.build_body(self.request, [self.request.texts[i] for i in batch])
+
+    def parse(self, batch: range, reply: Reply) -> tuple[np.ndarray, Usage, str | None]:
+        rows, usage, model = parse_embeddings(reply, count=len(batch), width=self.wire.width,
+                                              embedding_type=self.wire.embedding_type)
+        rows = self.backend.finalize(self.request, rows, reply)
+        if self.progress is not None:
+            self.progress.update(len(batch))
+        return rows, usage, model
+
+    def finish(self, results: Sequence[Any]) -> BackendOutput:
+        """All rows in input order, or the error: the only error if every batch failed,
+        else :class:`PartialBatchError` with the finished rows and the failed indices."""
+        if self.progress is not None:
+            self.progress.close()
+        failed = [(b, r) for b, r in zip(self.batches, results, strict=True) if isinstance(r, BaseException)]
+        if failed:
+            self._raise(failed, results)
+        rows = np.concatenate([r[0] for r in results])
+        usage = reduce(lambda a, b: a + b, (r[1] for r in results), Usage())
+        model = next((r[2] for r in results if r[2]), None) or self.backend.spec.name
+        return BackendOutput(vectors=rows, model=model, usage=usage, precision=self.wire.precision,
+                             dimensions_applied=self.wire.dimensions_applied)
+
+    def _raise(self, failed: list[tuple[range, BaseException]], results: Sequence[Any]) -> None:
+        errors = list({id(e): e for _, e in failed}.values())
+        first = next((e for e in errors if is_fatal(e)), errors[0])
+        if len(failed) == len(self.batches):
+            raise first
+        vectors: list[Any] = [None] * len(self.request.texts)
+        for batch, result in zip(self.batches, results, strict=True):
+            if not isinstance(result, BaseException):
+                vectors[batch.start:batch.stop] = list(result[0])
+        failed_indices = [i for batch, _ in failed for i in batch]
+        raise PartialBatchError(
+            f"{len(failed_indices)} of {len(vectors)} texts failed ({len(failed)} of {len(self.batches)} "
+            f"requests) after retries: {type(first).__name__}: {first}. The other vectors are in "
+            ".vectors (None where failed); retry the texts in .failed_indices.",
+            vectors=vectors, failed_indices=failed_indices, errors=errors) from first

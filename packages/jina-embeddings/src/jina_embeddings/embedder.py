@@ -1,0 +1,278 @@
+"""``Embedder``: the public object every adapter calls.
+
+It validates input, maps the caller's role to the model's task mechanism, hands a request
+to a backend (local model, Jina API, OpenAI-compatible server or the deterministic fake),
+and post-processes the vectors the same way for all of them: Matryoshka cut, renormalize,
+quantize. Sync and async share everything but the one backend call.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._client import BaseClient
+from .backends.base import BackendOutput, EmbedRequest
+from .errors import InvalidInputError
+from .options import EmbedOptions, LocalOptions, RemoteOptions
+from .quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
+from .results import Embeddings, Usage
+from .tasks import Role, Task, resolve
+from .validation import check_text, check_texts
+
+__all__ = ["DEFAULT_MODEL", "Embedder", "TruncationWarning"]
+
+DEFAULT_MODEL = "jina-embeddings-v5-text-small"
+
+
+class TruncationWarning(UserWarning):
+    """Some inputs were longer than the model's context and were cut (shown once per Embedder)."""
+
+
+class Embedder(BaseClient):
+    """Embed texts with a Jina model, locally or through a server, with the right task per role.
+
+    Args:
+        model: registry name (``jina-embeddings-v5-text-small``), Hugging Face repo id, or a
+            local folder (a Jina v5-style folder with ``adapters/<task>/``, or any
+            sentence-transformers folder).
+        backend: ``"local"``, ``"api"`` (Jina API or a Jina-compatible server),
+            ``"openai"`` (OpenAI-compatible ``/v1/embeddings``: vLLM, TEI, llama.cpp,
+            Infinity) or ``"fake"`` (deterministic, offline, for your own tests).
+            ``None``: ``api`` if ``base_url`` or an API key is given, else ``local``.
+        task, dimensions, precision, normalize, truncate, batch_size, show_progress,
+            quantization_ranges, late_chunking: see :class:`~jina_embeddings.EmbedOptions`.
+        device, dtype, trust_remote_code, merge_adapters, cache_folder, revision,
+            local_files_only: local backend, see :class:`~jina_embeddings.LocalOptions`.
+        api_key, base_url, timeout, connect_timeout, max_retries, max_concurrency,
+            max_batch_chars, allow_insecure, served_model_name, server_dimensions: remote
+            backends, see :class:`~jina_embeddings.RemoteOptions`. The key is read from
+            ``api_key=``, else ``JINA_API_KEY``, else ``JINAAI_API_KEY``.
+
+    Example::
+
+        from jina_embeddings import Embedder
+
+        emb = Embedder("jina-embeddings-v5-text-small", task="retrieval", dimensions=256)
+        docs = emb.embed_documents(["Berlin is the capital of Germany.", "Paris is in France."])
+        q = emb.embed_query("capital of Germany?")
+        scores = docs.vectors @ q.vectors[0]        # unit vectors: dot product = cosine
+
+    Nothing is loaded or sent when the object is created: the local model loads on first
+    use or on :meth:`warm_up`; remote connections open on the first request.
+    """
+
+    _kind = "embedding"
+
+    def __init__(
+        self,
+        model: str | Path = DEFAULT_MODEL,
+        *,
+        backend: str | None = None,
+        task: Task | str | None = None,
+        dimensions: int | None = None,
+        precision: str = "float32",
+        normalize: bool = True,
+        truncate: bool = True,
+        batch_size: int | None = None,
+        show_progress: bool = False,
+        quantization_ranges: Any = None,
+        late_chunking: bool = False,
+        device: str | None = None,
+        dtype: str | None = None,
+        trust_remote_code: bool | None = None,
+        merge_adapters: bool = False,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        api_key: Any = None,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 2,
+        max_concurrency: int = 4,
+        max_batch_chars: int = 400_000,
+        allow_insecure: bool = False,
+        served_model_name: str | None = None,
+        server_dimensions: bool = False,
+    ) -> None:
+        options = EmbedOptions(
+            task=task, dimensions=dimensions, precision=precision, normalize=normalize,  # type: ignore[arg-type]
+            truncate=truncate, batch_size=batch_size, show_progress=show_progress,
+            quantization_ranges=quantization_ranges, late_chunking=late_chunking)
+        local = LocalOptions(
+            device=device, dtype=dtype, trust_remote_code=trust_remote_code,  # type: ignore[arg-type]
+            merge_adapters=merge_adapters, cache_folder=cache_folder, revision=revision,
+            local_files_only=local_files_only)
+        remote = RemoteOptions(
+            base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
+            max_retries=max_retries, max_concurrency=max_concurrency,
+            max_batch_chars=max_batch_chars, allow_insecure=allow_insecure,
+            served_model_name=served_model_name, server_dimensions=server_dimensions)
+        super().__init__(model, backend=backend, local=local, remote=remote, api_key=api_key)
+        self.options = options.for_model(self.spec, self.backend_name)
+        self._learned_ranges: np.ndarray | None = None
+        self._lock = threading.Lock()
+        self._warned_truncation = False
+        self._log_created()
+
+    # -- public API ---------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self.spec.name
+
+    @property
+    def task(self) -> str | None:
+        return self.options.task  # type: ignore[return-value]
+
+    @property
+    def dimensions(self) -> int | None:
+        """Output size (``dimensions`` if set, else the model's native size, if known)."""
+        return self.options.dimensions or self.spec.native_dim
+
+    @property
+    def quantization_ranges(self) -> np.ndarray | None:
+        """int8/uint8 calibration in use: given, or learned from the first document batch."""
+        given = self.options.quantization_ranges
+        return given if given is not None else self._learned_ranges
+
+    def warm_up(self) -> None:
+        """Load the model for this Embedder's task now (local), or open the connection pool."""
+        self._backend.warm_up(task=self.task)
+
+    def embed(self, texts: Sequence[str], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
+        """Embed ``texts`` for ``role`` (``"document"`` or ``"query"``), in input order.
+
+        Raises:
+            InvalidInputError: a bad text (named by index) or option, before any model call.
+            APIError: a remote failure after retries (see :mod:`jina_embeddings.errors`).
+        """
+        request = self._request(texts, role)
+        if not request.texts:
+            return self._empty(request)
+        return self._finish(request, self._backend.embed(request))
+
+    async def aembed(self, texts: Sequence[str], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
+        """Async :meth:`embed`: remote backends use async HTTP; local runs in a worker thread."""
+        request = self._request(texts, role)
+        if not request.texts:
+            return self._empty(request)
+        return self._finish(request, await self._backend.aembed(request))
+
+    def embed_documents(self, texts: Sequence[str]) -> Embeddings:
+        """Embed a corpus (document role)."""
+        return self.embed(texts, role=Role.DOCUMENT)
+
+    def embed_query(self, text: str) -> Embeddings:
+        """Embed one query (query role); ``result.vectors[0]`` is the vector."""
+        return self.embed([check_text(text, what="query")], role=Role.QUERY)
+
+    def embed_queries(self, texts: Sequence[str]) -> Embeddings:
+        """Embed several queries (query role)."""
+        return self.embed(texts, role=Role.QUERY)
+
+    async def aembed_documents(self, texts: Sequence[str]) -> Embeddings:
+        return await self.aembed(texts, role=Role.DOCUMENT)
+
+    async def aembed_query(self, text: str) -> Embeddings:
+        return await self.aembed([check_text(text, what="query")], role=Role.QUERY)
+
+    async def aembed_queries(self, texts: Sequence[str]) -> Embeddings:
+        return await self.aembed(texts, role=Role.QUERY)
+
+    def calibrate(self, texts: Sequence[str]) -> np.ndarray:
+        """Learn int8/uint8 ranges from a sample of documents and keep them for all later calls.
+
+        Returns the (2, dimensions) ranges; save them and pass ``quantization_ranges=`` to
+        reuse them in another process.
+        """
+        request = self._request(texts, Role.DOCUMENT, calibrating=True)
+        vectors = self._float_vectors(request, self._backend.embed(request))
+        ranges = calibration_ranges(vectors)
+        with self._lock:
+            self._learned_ranges = ranges
+        return ranges
+
+    # -- shared by sync and async ---------------------------------------------------------
+    def _request(self, texts: Sequence[str], role: Role | str, *, calibrating: bool = False) -> EmbedRequest:
+        items = check_texts(texts)
+        binding = resolve(self.spec, self.options.task, role)
+        opts = self.options
+        precision = "float32" if calibrating else opts.precision
+        if precision in SCALAR_PRECISIONS and items and self.quantization_ranges is None:
+            if binding.role is Role.QUERY:
+                raise InvalidInputError(
+                    f"precision={precision!r} needs calibration ranges for queries: embed "
+                    "documents first, call calibrate(texts), or pass quantization_ranges=. "
+                    "Ranges from a single query would be meaningless.", field="quantization_ranges")
+            if len(items) < 2:
+                raise InvalidInputError(
+                    f"precision={precision!r} learns its calibration ranges from the first "
+                    "document batch, which needs at least 2 texts; call calibrate(texts) or pass "
+                    "quantization_ranges=.", field="quantization_ranges")
+        return EmbedRequest(
+            texts=items, binding=binding, dimensions=opts.dimensions, precision=precision,
+            normalize=opts.normalize, truncate=opts.truncate, batch_size=opts.batch_size,
+            show_progress=opts.show_progress, late_chunking=opts.late_chunking)
+
+    def _empty(self, request: EmbedRequest) -> Embeddings:
+        dims = self.dimensions or 0
+        width = (dims + 7) // 8 if request.precision in BIT_PRECISIONS else dims
+        empty = quantize(np.zeros((0, dims), np.float32), request.precision,
+                         np.zeros((2, dims), np.float32)).reshape(0, width)
+        return Embeddings(vectors=empty, model=self.spec.name, usage=Usage(0, 0),
+                          precision=request.precision, dimensions=dims,
+                          task=request.binding.task, role=request.binding.role.value)
+
+    def _float_vectors(self, request: EmbedRequest, out: BackendOutput) -> np.ndarray:
+        vectors = np.asarray(out.vectors)
+        if vectors.ndim != 2 or vectors.shape[0] != len(request.texts):
+            raise RuntimeError(f"backend {self.backend_name!r} returned {vectors.shape} for "
+                               f"{len(request.texts)} texts")  # a backend bug, never user input
+        if out.dimensions_applied:
+            return vectors
+        return truncate_and_normalize(vectors, request.dimensions, request.normalize)
+
+    def _finish(self, request: EmbedRequest, out: BackendOutput) -> Embeddings:
+        if out.precision == request.precision and out.precision in BIT_PRECISIONS:
+            vectors = np.asarray(out.vectors)  # quantized by the server, already cut
+            dims = request.dimensions or vectors.shape[1] * 8
+        else:
+            floats = self._float_vectors(request, out)
+            dims = floats.shape[1]
+            vectors = quantize(floats, request.precision, self._ranges_for(request, floats))
+        if out.truncated:
+            self._warn_truncation(out.truncated, len(request.texts))
+        return Embeddings(vectors=vectors, model=out.model, usage=out.usage,
+                          precision=request.precision, dimensions=dims, task=request.binding.task,
+                          role=request.binding.role.value, truncated=out.truncated)
+
+    def _ranges_for(self, request: EmbedRequest, floats: np.ndarray) -> np.ndarray | None:
+        if request.precision not in SCALAR_PRECISIONS:
+            return None
+        with self._lock:
+            ranges = self.quantization_ranges
+            if ranges is None:  # first document batch (checked in _request): learn and keep
+                ranges = self._learned_ranges = calibration_ranges(floats)
+        return ranges
+
+    def _warn_truncation(self, count: int, total: int) -> None:
+        with self._lock:
+            if self._warned_truncation:
+                return
+            self._warned_truncation = True
+        warnings.warn(
+            f"{count} of {total} texts were longer than {self.spec.name}'s context "
+            f"({self.spec.max_tokens} tokens) and were truncated; results count them in "
+            "Embeddings.truncated. Pass truncate=False to get an error instead. "
+            "(Shown once per Embedder.)", TruncationWarning, stacklevel=3)
+
+    def _describe(self) -> dict[str, Any]:
+        opts = self.options
+        return {**super()._describe(), "task": opts.task, "dimensions": opts.dimensions,
+                "precision": opts.precision}

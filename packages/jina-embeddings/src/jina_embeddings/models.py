@@ -1,0 +1,330 @@
+"""The model registry: one frozen ``ModelSpec`` per Jina model, and specs read from folders.
+
+A spec is pure data: what the model is (family, sizes, tasks, licence) and how to reach it
+(Hugging Face repo, API name). How a (task, role) pair becomes an adapter, a prompt or an API
+task string is decided in :mod:`jina_embeddings.tasks`, from the spec's ``family``.
+
+Facts come from the model cards and the Jina OpenAPI schema (see the project's
+``jina-facts.md``). Where sources disagree (v5-nano context length, the v5-small 768
+Matryoshka size) the model card wins and the comment says so.
+
+Example::
+
+    >>> from jina_embeddings.models import get_spec
+    >>> get_spec("jina-embeddings-v5-text-small").native_dim
+    1024
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ModelNotFoundError
+
+__all__ = [
+    "MODELS",
+    "V5_TASKS",
+    "ModelSpec",
+    "get_spec",
+    "list_models",
+    "spec_from_folder",
+]
+
+Kind = Literal["embedding", "reranker", "multivector"]
+Family = Literal[
+    "v5", "v3", "v4", "code", "clip", "colbert", "v2", "generic",
+    "reranker-v3", "reranker-m0", "cross-encoder",
+]
+AdapterLayout = Literal["peft", "merged", "task-kwarg", "prefix", "none"]
+
+V5_TASKS = ("retrieval", "text-matching", "clustering", "classification")
+V5_SMALL_DIMS = (32, 64, 128, 256, 512, 768, 1024)  # HF card + MTEB list 768; jina.ai page omits it
+V5_NANO_DIMS = (32, 64, 128, 256, 512, 768)
+V3_DIMS = (32, 64, 128, 256, 512, 768, 1024)
+V4_DIMS = (128, 256, 512, 1024, 2048)
+CODE_TASKS = ("nl2code", "qa", "code2code", "code2nl", "code2completion")
+V5_PROMPTS: Mapping[str, str] = {"query": "Query: ", "document": "Document: "}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec:
+    """Everything the core needs to know about one model.
+
+    Attributes:
+        name: registry name; for Jina models also the name the Jina API takes.
+        hf_repo: Hugging Face repo id, or ``None`` when the model is only a folder or API.
+        kind: ``embedding`` (one vector per text), ``reranker`` or ``multivector``.
+        family: selects the (task, role) rules in :mod:`jina_embeddings.tasks`.
+        native_dim: output size before any Matryoshka cut (``None`` if unknown).
+        matryoshka_dims: sizes a local model can be cut to; ``None`` means any size up to
+            ``native_dim`` is accepted (the model declares no Matryoshka training).
+        api_dimensions: whether the Jina API accepts ``dimensions`` (1..native) for it.
+        max_tokens: context length of the model.
+        tasks: task names accepted by ``task=``; empty for models without tasks.
+        default_task: used when the caller passes ``task=None``.
+        pooling: how token vectors become one vector (documentation; the model applies it).
+        adapter_layout: ``peft`` (LoRA adapters under ``adapters/<task>/``), ``merged``
+            (one task baked into the weights), ``task-kwarg`` (the model's own ``task=``
+            encode argument), ``prefix`` (instructions only) or ``none``.
+        prompts: role prompts (keys ``query`` / ``document``) for families that read them
+            from the model (v5 and generic folders).
+        api_name: model name the Jina API expects, or ``None`` if it is not served there.
+        license: SPDX-like licence id.
+        trust_remote_code: whether loading needs the repo's own Python code.
+        late_chunking: whether the API accepts ``late_chunking`` for it.
+        local_supported: whether the local backend can run it.
+        fixed_task: for merged per-task repos, the one task baked in.
+        base_model: for merged per-task repos, the registry name of the base model.
+        path: for specs read from a folder, the folder.
+    """
+
+    name: str
+    hf_repo: str | None
+    kind: Kind = "embedding"
+    family: Family
+    native_dim: int | None
+    matryoshka_dims: tuple[int, ...] | None = None
+    api_dimensions: bool = True
+    max_tokens: int
+    tasks: tuple[str, ...] = ()
+    default_task: str | None = None
+    pooling: str = "mean"
+    adapter_layout: AdapterLayout = "none"
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    api_name: str | None = None
+    license: str = "cc-by-nc-4.0"
+    trust_remote_code: bool = False
+    late_chunking: bool = False
+    local_supported: bool = True
+    fixed_task: str | None = None
+    base_model: str | None = None
+    path: str | None = None
+    params: str | None = None
+
+    @property
+    def source(self) -> str:
+        """What the local backend loads: the folder, else the Hugging Face repo id."""
+        return self.path or self.hf_repo or self.name
+
+
+def _v5(size: str, dims: tuple[int, ...], max_tokens: int, params: str, base: str) -> list[ModelSpec]:
+    name = f"jina-embeddings-v5-text-{size}"
+    spec = ModelSpec(
+        name=name, hf_repo=f"jinaai/{name}", family="v5", native_dim=dims[-1],
+        matryoshka_dims=dims, max_tokens=max_tokens, tasks=V5_TASKS, default_task="retrieval",
+        pooling="last-token", adapter_layout="task-kwarg", prompts=V5_PROMPTS, api_name=name,
+        trust_remote_code=True, params=f"{params} ({base})",
+    )
+    merged = [
+        replace(spec, name=f"{name}-{task}", hf_repo=f"jinaai/{name}-{task}", tasks=(task,),
+                default_task=task, adapter_layout="merged", fixed_task=task, base_model=name,
+                # ST loads the small per-task repos without remote code; nano needs it (EuroBERT).
+                trust_remote_code=(size == "nano"))
+        for task in V5_TASKS
+    ]
+    return [spec, *merged]
+
+
+def _v2(lang: str, params: str) -> ModelSpec:
+    name = f"jina-embeddings-v2-base-{lang}"
+    return ModelSpec(
+        name=name, hf_repo=f"jinaai/{name}", family="v2", native_dim=768, matryoshka_dims=None,
+        api_dimensions=False, max_tokens=8192, license="apache-2.0", api_name=name,
+        trust_remote_code=True, params=params,
+    )
+
+
+def _code(size: str, dim: int, dims: tuple[int, ...], params: str) -> ModelSpec:
+    name = f"jina-code-embeddings-{size}"
+    return ModelSpec(
+        name=name, hf_repo=f"jinaai/{name}", family="code", native_dim=dim,
+        # Matryoshka sizes are not published; the API accepts 1..native. Local: these cuts.
+        matryoshka_dims=dims, max_tokens=32768, tasks=CODE_TASKS, default_task="nl2code",
+        pooling="last-token", adapter_layout="prefix", api_name=name, params=params,
+    )
+
+
+_REGISTRY: list[ModelSpec] = [
+    *_v5("small", V5_SMALL_DIMS, 32768, "677M", "Qwen3-0.6B-Base"),
+    # Context: 8192 per config.json and the Elastic blog; the release post says 32768.
+    *_v5("nano", V5_NANO_DIMS, 8192, "239M", "EuroBERT-210m"),
+    ModelSpec(
+        name="jina-embeddings-v3", hf_repo="jinaai/jina-embeddings-v3", family="v3",
+        native_dim=1024, matryoshka_dims=V3_DIMS, max_tokens=8192, tasks=V5_TASKS,
+        default_task="retrieval", adapter_layout="task-kwarg", api_name="jina-embeddings-v3",
+        trust_remote_code=True, late_chunking=True, params="572M",
+    ),
+    ModelSpec(
+        name="jina-embeddings-v4", hf_repo="jinaai/jina-embeddings-v4", family="v4",
+        native_dim=2048, matryoshka_dims=V4_DIMS, max_tokens=32768,
+        tasks=("retrieval", "text-matching", "code"), default_task="retrieval",
+        adapter_layout="task-kwarg", api_name="jina-embeddings-v4", trust_remote_code=True,
+        late_chunking=True, params="3.8B",
+    ),
+    _code("0.5b", 896, (64, 128, 256, 512, 896), "494M"),
+    _code("1.5b", 1536, (128, 256, 512, 1024, 1536), "1.54B"),
+    ModelSpec(
+        name="jina-clip-v2", hf_repo="jinaai/jina-clip-v2", family="clip", native_dim=1024,
+        matryoshka_dims=(64, 128, 256, 512, 768, 1024), max_tokens=8192, tasks=("retrieval",),
+        default_task="retrieval", adapter_layout="prefix", api_name="jina-clip-v2",
+        trust_remote_code=True, params="865M",
+    ),
+    ModelSpec(
+        name="jina-colbert-v2", hf_repo="jinaai/jina-colbert-v2", kind="multivector",
+        family="colbert", native_dim=128, matryoshka_dims=(64, 96, 128), max_tokens=8192,
+        tasks=("retrieval",), default_task="retrieval", pooling="none (late interaction)",
+        api_name="jina-colbert-v2", trust_remote_code=True, local_supported=False,
+        params="559M",
+    ),
+    _v2("en", "137M"), _v2("de", "161M"), _v2("es", "161M"), _v2("zh", "161M"),
+    _v2("code", "137M"),
+    ModelSpec(
+        name="jina-reranker-v3", hf_repo="jinaai/jina-reranker-v3", kind="reranker",
+        family="reranker-v3", native_dim=None, max_tokens=131072, pooling="listwise",
+        api_name="jina-reranker-v3", trust_remote_code=True, params="0.6B (Qwen3)",
+    ),
+    ModelSpec(
+        name="jina-reranker-m0", hf_repo="jinaai/jina-reranker-m0", kind="reranker",
+        family="reranker-m0", native_dim=None, max_tokens=10240, pooling="pointwise",
+        api_name="jina-reranker-m0", trust_remote_code=True, params="2.4B (Qwen2-VL)",
+    ),
+    ModelSpec(
+        name="jina-reranker-v2-base-multilingual",
+        hf_repo="jinaai/jina-reranker-v2-base-multilingual", kind="reranker",
+        family="cross-encoder", native_dim=None, max_tokens=1024, pooling="cross-encoder",
+        api_name="jina-reranker-v2-base-multilingual", trust_remote_code=True, params="278M",
+    ),
+]
+
+MODELS: Mapping[str, ModelSpec] = {spec.name: spec for spec in _REGISTRY}
+_BY_REPO: Mapping[str, ModelSpec] = {s.hf_repo: s for s in _REGISTRY if s.hf_repo}
+
+
+def list_models(kind: Kind | None = None) -> list[ModelSpec]:
+    """All registry specs, optionally of one kind, in registry order."""
+    return [s for s in _REGISTRY if kind is None or s.kind == kind]
+
+
+def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
+    """Resolve ``model`` (registry name, ``jinaai/...`` repo id, other repo id or folder).
+
+    Never downloads anything: a folder is read from disk, a registry name is looked up,
+    and any other ``owner/name`` id becomes a generic spec that the local backend loads
+    lazily (or a remote server serves under that name).
+
+    Raises:
+        ModelNotFoundError: the name is not in the registry, not a folder and not a repo id.
+    """
+    key = str(model)
+    spec = MODELS.get(key) or _BY_REPO.get(key)
+    if spec is None:
+        path = Path(key).expanduser()
+        if path.is_dir():
+            spec = spec_from_folder(path)
+        elif _looks_like_repo_id(key):
+            spec = ModelSpec(name=key, hf_repo=key, family="generic", native_dim=None,
+                             max_tokens=512, license="unknown", api_name=key)
+        else:
+            known = ", ".join(s.name for s in list_models(kind))
+            raise ModelNotFoundError(
+                f"Unknown model {key!r}: not a registry name, a Hugging Face repo id "
+                f"(owner/name) or an existing folder. Registry models: {known}",
+                field="model",
+            )
+    if kind is not None and spec.kind != kind and spec.family != "generic":
+        raise ModelNotFoundError(
+            f"Model {spec.name!r} is a {spec.kind} model, not a {kind} model.", field="model")
+    return spec
+
+
+def _looks_like_repo_id(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "/", "~"))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def spec_from_folder(path: str | Path) -> ModelSpec:
+    """Read a spec from a local model folder without loading any weights.
+
+    * A folder laid out like a Jina v5 base repo (sentence-transformers files, LoRA adapters
+      under ``adapters/<task>/``) becomes a ``v5`` spec: its tasks are the adapters found,
+      its prompts come from ``config_sentence_transformers.json`` and its native size bounds
+      ``dimensions`` (v5 Matryoshka sizes up to it).
+    * A sequence-classification checkpoint without ``modules.json`` becomes a cross-encoder.
+    * Any other sentence-transformers folder becomes a ``generic`` model with no tasks; its
+      ``query`` / ``document`` prompts, if it declares them, are used per role.
+
+    Raises:
+        ModelNotFoundError: the folder holds neither ``modules.json`` nor ``config.json``.
+    """
+    folder = Path(path).expanduser().resolve()
+    modules = folder / "modules.json"
+    config = _read_json(folder / "config.json")
+    if not modules.is_file() and not config:
+        raise ModelNotFoundError(
+            f"Folder {str(folder)!r} is not a model: it has neither modules.json "
+            "(sentence-transformers) nor config.json (transformers).", field="model")
+    archs = config.get("architectures") or []
+    trust = bool(config.get("auto_map")) or any(folder.glob("*.py"))
+    common: dict[str, Any] = dict(name=folder.name, hf_repo=None, path=str(folder),
+                                  license="unknown", api_name=folder.name,
+                                  trust_remote_code=trust)
+    if not modules.is_file() and any("SequenceClassification" in a for a in archs):
+        return ModelSpec(kind="reranker", family="cross-encoder", native_dim=None,
+                         max_tokens=int(config.get("max_position_embeddings") or 512),
+                         pooling="cross-encoder", **common)
+    native = _folder_dim(folder, config)
+    st_config = _read_json(folder / "sentence_bert_config.json")
+    max_tokens = int(st_config.get("max_seq_length") or config.get("max_position_embeddings") or 512)
+    prompts = _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
+    role_prompts = {r: str(prompts[r]) for r in ("query", "document") if isinstance(prompts.get(r), str)}
+    adapters = tuple(t for t in V5_TASKS if (folder / "adapters" / t / "adapter_config.json").is_file())
+    if adapters:
+        dims = tuple(d for d in V5_SMALL_DIMS if native is None or d < native)
+        return ModelSpec(
+            family="v5", native_dim=native, matryoshka_dims=(*dims, native) if native else None,
+            max_tokens=max_tokens, tasks=adapters,
+            default_task="retrieval" if "retrieval" in adapters else adapters[0],
+            pooling=_folder_pooling(folder), adapter_layout="peft",
+            prompts=role_prompts or V5_PROMPTS, **common)
+    return ModelSpec(family="generic", native_dim=native, max_tokens=max_tokens,
+                     pooling=_folder_pooling(folder), prompts=role_prompts, **common)
+
+
+def _folder_modules(folder: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+
+
+def _folder_dim(folder: Path, config: dict[str, Any]) -> int | None:
+    """Output size: the last Dense layer, else the pooling size, else ``hidden_size``."""
+    dim = config.get("hidden_size")
+    for module in _folder_modules(folder):
+        sub = _read_json(folder / str(module.get("path", "")) / "config.json")
+        dim = sub.get("out_features") or sub.get("word_embedding_dimension") or dim
+    return int(dim) if dim else None
+
+
+def _folder_pooling(folder: Path) -> str:
+    for module in _folder_modules(folder):
+        sub = _read_json(folder / str(module.get("path", "")) / "config.json")
+        for key, value in sub.items():
+            if key.startswith("pooling_mode_") and value is True:
+                return key.removeprefix("pooling_mode_").replace("_tokens", "").replace("_token", "")
+        if isinstance(sub.get("pooling_mode"), str):
+            return str(sub["pooling_mode"])
+    return "unknown"

@@ -1,0 +1,272 @@
+"""Frozen, keyword-only option objects, validated when they are built.
+
+A bad value fails here, with :class:`~jina_embeddings.errors.InvalidInputError` naming the
+option, before any model is loaded or any request is sent. ``with_options`` style changes
+go through :func:`dataclasses.replace`, which validates again.
+
+Example::
+
+    >>> EmbedOptions(dimensions=256, precision="binary").precision
+    'binary'
+    >>> EmbedOptions(precision="int4")
+    Traceback (most recent call last):
+    ...
+    jina_embeddings.errors.InvalidInputError: Unknown precision 'int4'; ...
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import InvalidInputError
+from .models import ModelSpec
+from .quantize import PRECISIONS, Precision, check_ranges
+from .tasks import Task, check_task
+
+__all__ = ["DEFAULT_BASE_URL", "BackendName", "EmbedOptions", "LocalOptions", "RemoteOptions", "RerankOptions"]
+
+BackendName = Literal["local", "api", "openai", "fake"]
+BACKENDS: tuple[str, ...] = ("local", "api", "openai", "fake")
+MAX_BATCH_SIZE = 2048
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be True or False, got {value!r}.", field=name)
+
+
+def check_positive_int(name: str, value: object, *, maximum: int | None = None,
+                       optional: bool = True) -> None:
+    """Raise InvalidInputError unless ``value`` is an int in 1..maximum (or None if optional)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (
+            maximum is not None and value > maximum):
+        bound = f"1..{maximum}" if maximum else ">= 1"
+        raise InvalidInputError(f"{name} must be an integer in {bound}, got {value!r}.", field=name)
+
+
+def check_positive_number(name: str, value: object, *, optional: bool = True) -> None:
+    """Raise InvalidInputError unless ``value`` is a finite number > 0 (or None if optional)."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InvalidInputError(f"{name} must be a finite number > 0, got {value!r}.", field=name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbedOptions:
+    """How texts become vectors; shared by every backend.
+
+    Attributes:
+        task: ``retrieval`` (default for most models), ``text-matching``, ``clustering``,
+            ``classification``, v4 ``code``, or a code-model task (``nl2code`` ...). The role
+            of each call (query / document) picks the adapter side; ``None`` = model default.
+        dimensions: Matryoshka size to cut to (then renormalize). ``None`` = native size.
+        precision: ``float32`` (default), ``float16``, ``int8``, ``uint8``, ``binary``,
+            ``ubinary`` (bits packed MSB-first, as sentence-transformers and the Jina API).
+        normalize: L2-normalize the (cut) float vectors. Default ``True``.
+        truncate: cut texts longer than the model's context (counted in the result and
+            warned about once). ``False`` raises ``InvalidInputError`` naming the text.
+        batch_size: texts per forward pass or per HTTP request (``None`` = backend default).
+        show_progress: show a progress bar for long jobs.
+        quantization_ranges: int8/uint8 calibration, shape (2, dimensions); ``None`` learns
+            them from the first document batch and reuses them for queries.
+        late_chunking: Jina API ``late_chunking`` (v3, v4): inputs of one call are encoded
+            as one sequence, then split.
+    """
+
+    task: Task | str | None = None
+    dimensions: int | None = None
+    precision: Precision = "float32"
+    normalize: bool = True
+    truncate: bool = True
+    batch_size: int | None = None
+    show_progress: bool = False
+    quantization_ranges: Any = field(default=None, compare=False)
+    late_chunking: bool = False
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise InvalidInputError(
+                f"Unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}.",
+                field="precision")
+        check_positive_int("dimensions", self.dimensions)
+        check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
+        for name in ("normalize", "truncate", "show_progress", "late_chunking"):
+            _check_bool(name, getattr(self, name))
+        if self.quantization_ranges is not None:
+            if self.precision not in ("int8", "uint8"):
+                raise InvalidInputError("quantization_ranges only applies to int8/uint8 precision.",
+                                        field="quantization_ranges")
+            object.__setattr__(self, "quantization_ranges",
+                               check_ranges(self.quantization_ranges, self.dimensions))
+
+    def for_model(self, spec: ModelSpec, backend: str) -> EmbedOptions:
+        """Check the options against one model and backend; returns them with the task resolved.
+
+        Raises:
+            InvalidInputError: a task the model lacks, ``dimensions`` outside what the model
+                (locally: its Matryoshka sizes; the Jina API: 1..native) supports, late
+                chunking on a model or backend without it.
+        """
+        task = check_task(spec, self.task)
+        _check_dimensions(spec, self.dimensions, backend)
+        if self.late_chunking and (backend != "api" or not spec.late_chunking):
+            raise InvalidInputError(
+                f"late_chunking is supported by the Jina API backend for "
+                f"jina-embeddings-v3/v4 only (model {spec.name!r}, backend {backend!r}).",
+                field="late_chunking")
+        if self.quantization_ranges is not None and spec.native_dim and self.dimensions is None:
+            check_ranges(self.quantization_ranges, spec.native_dim)
+        return replace(self, task=task)
+
+
+def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: str) -> None:
+    if dimensions is None:
+        return
+    native = spec.native_dim
+    if backend == "api" and spec.family not in ("colbert",):
+        if not spec.api_dimensions:
+            raise InvalidInputError(
+                f"Model {spec.name!r} does not accept dimensions (no Matryoshka training); "
+                "omit dimensions=.", field="dimensions")
+        if native and dimensions > native:
+            raise InvalidInputError(
+                f"dimensions={dimensions} exceeds {spec.name!r}'s native size {native} "
+                f"(the API accepts 1..{native}).", field="dimensions")
+        return
+    if spec.matryoshka_dims is not None:
+        if dimensions not in spec.matryoshka_dims:
+            sizes = ", ".join(map(str, spec.matryoshka_dims))
+            raise InvalidInputError(
+                f"dimensions={dimensions} is not a Matryoshka size of {spec.name!r}; "
+                f"valid sizes: {sizes}.", field="dimensions")
+    elif spec.family == "v2":
+        raise InvalidInputError(f"Model {spec.name!r} has no Matryoshka sizes; omit dimensions=.",
+                                field="dimensions")
+    elif native and dimensions > native:
+        raise InvalidInputError(f"dimensions={dimensions} exceeds the model's size {native}.",
+                                field="dimensions")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalOptions:
+    """How the local backend loads a model (nothing is loaded until first use or ``warm_up``).
+
+    Attributes:
+        device: ``"cuda"``, ``"cuda:1"``, ``"mps"``, ``"cpu"`` or ``None`` for auto
+            (cuda > mps > cpu).
+        dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or ``None`` for auto
+            (bfloat16 on GPU, float32 on CPU).
+        trust_remote_code: run the model repo's own code; ``None`` = the registry's answer
+            (Jina repos that need it) or, for folders, whether the folder ships code.
+        merge_adapters: load one model per task with its LoRA merged into the weights
+            (faster, one copy of the weights per task used) instead of switching adapters.
+        cache_folder: Hugging Face cache folder; ``None`` = the HF default.
+        revision: model revision (branch, tag or commit) for Hugging Face repos.
+        local_files_only: never reach the Hub, even when it is reachable.
+    """
+
+    device: str | None = None
+    dtype: Literal["float32", "float16", "bfloat16"] | None = None
+    trust_remote_code: bool | None = None
+    merge_adapters: bool = False
+    cache_folder: str | None = None
+    revision: str | None = None
+    local_files_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dtype not in (None, "float32", "float16", "bfloat16"):
+            raise InvalidInputError(f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}.",
+                                    field="dtype")
+        if self.device is not None and (not isinstance(self.device, str) or not self.device.strip()):
+            raise InvalidInputError(f"device must be a string such as 'cpu' or 'cuda:0', got {self.device!r}.",
+                                    field="device")
+        if self.trust_remote_code is not None:
+            _check_bool("trust_remote_code", self.trust_remote_code)
+        _check_bool("merge_adapters", self.merge_adapters)
+        _check_bool("local_files_only", self.local_files_only)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RerankOptions:
+    """Reranking options.
+
+    Attributes:
+        top_n: keep the best ``top_n`` results (``None`` = all, sorted).
+        batch_size: (query, document) pairs per forward pass / documents per request.
+        max_length: tokens per (query, document) pair for cross-encoders (``None`` = model max).
+        show_progress: progress bar for long jobs.
+    """
+
+    top_n: int | None = None
+    batch_size: int | None = None
+    max_length: int | None = None
+    show_progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_positive_int("top_n", self.top_n)
+        check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
+        check_positive_int("max_length", self.max_length)
+        _check_bool("show_progress", self.show_progress)
+
+
+def as_array(value: Any) -> np.ndarray | None:
+    """``None`` stays ``None``; anything else becomes a float32 array."""
+    return None if value is None else np.asarray(value, dtype=np.float32)
+
+
+DEFAULT_BASE_URL = "https://api.jina.ai/v1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoteOptions:
+    """How the remote backends (``api``, ``openai``) talk to a server.
+
+    Attributes:
+        base_url: OpenAI-SDK style root; requests go to ``{base_url}/embeddings`` and
+            ``{base_url}/rerank``. ``None`` = ``https://api.jina.ai/v1`` for ``backend="api"``
+            (required for ``backend="openai"``).
+        timeout: read/write timeout per request, in seconds (connect: ``connect_timeout``).
+        connect_timeout: seconds to open a connection.
+        max_retries: retries per batch after the first attempt (408/409/429/5xx and
+            connection errors only); at most ``max_retries + 1`` attempts.
+        max_concurrency: requests in flight at once for one call (async and sync alike).
+        max_batch_chars: cap on the characters of one request, on top of ``batch_size``.
+        allow_insecure: allow sending the key over plain ``http://`` to a non-loopback host.
+        served_model_name: model name the server expects (OpenAI-compatible servers often
+            serve ``jinaai/...`` ids); ``None`` = the registry name.
+        server_dimensions: OpenAI-compatible servers only: send ``dimensions`` and let the
+            server cut (vLLM with Matryoshka config, TEI). ``False`` cuts client-side.
+    """
+
+    base_url: str | None = None
+    timeout: float = 60.0
+    connect_timeout: float = 5.0
+    max_retries: int = 2
+    max_concurrency: int = 4
+    max_batch_chars: int = 400_000
+    allow_insecure: bool = False
+    served_model_name: str | None = None
+    server_dimensions: bool = False
+
+    def __post_init__(self) -> None:
+        if self.base_url is not None and (
+                not isinstance(self.base_url, str)
+                or not self.base_url.startswith(("http://", "https://"))):
+            raise InvalidInputError(
+                f"base_url must start with http:// or https://, got {self.base_url!r}.", field="base_url")
+        check_positive_number("timeout", self.timeout, optional=False)
+        check_positive_number("connect_timeout", self.connect_timeout, optional=False)
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or not 0 <= self.max_retries <= 20:
+            raise InvalidInputError(f"max_retries must be an integer in 0..20, got {self.max_retries!r}.",
+                                    field="max_retries")
+        check_positive_int("max_concurrency", self.max_concurrency, maximum=256, optional=False)
+        check_positive_int("max_batch_chars", self.max_batch_chars, optional=False)
+        _check_bool("allow_insecure", self.allow_insecure)
+        _check_bool("server_dimensions", self.server_dimensions)

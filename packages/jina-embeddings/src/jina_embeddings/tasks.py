@@ -1,0 +1,191 @@
+"""Roles and tasks: the one place that turns (model, task, role) into what a backend needs.
+
+Frameworks speak of roles (a query, a document); Jina models speak of tasks (LoRA adapters,
+instructions, API task strings). The caller picks a task once; :func:`resolve` gives, for
+each role, a :class:`TaskBinding` with:
+
+* ``adapter``  the LoRA adapter (v5 ``peft``) or the model's own ``task=`` value (v3, v4,
+  and v5 loaded through its remote code),
+* ``prompt``   the text the local model (and an OpenAI-compatible server) must see first,
+* ``api_task`` the Jina API ``task`` field (``None``: send none),
+* ``api_input_type`` the Jina API ``input_type`` field (colbert only).
+
+Example::
+
+    >>> from jina_embeddings.models import get_spec
+    >>> b = resolve(get_spec("jina-embeddings-v5-text-small"), "retrieval", "query")
+    >>> (b.adapter, b.prompt, b.api_task)
+    ('retrieval', 'Query: ', 'retrieval.query')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import InvalidInputError
+from .models import ModelSpec
+
+__all__ = ["CODE_PREFIXES", "V3_INSTRUCTIONS", "Role", "Task", "TaskBinding", "check_task", "resolve"]
+
+
+class Task(str, Enum):
+    """Task names accepted by ``task=`` (plain strings work too)."""
+
+    RETRIEVAL = "retrieval"
+    TEXT_MATCHING = "text-matching"
+    CLUSTERING = "clustering"
+    CLASSIFICATION = "classification"
+    CODE = "code"  # jina-embeddings-v4 only
+    NL2CODE = "nl2code"
+    QA = "qa"
+    CODE2CODE = "code2code"
+    CODE2NL = "code2nl"
+    CODE2COMPLETION = "code2completion"
+
+
+class Role(str, Enum):
+    """Which side of the search a text is on."""
+
+    QUERY = "query"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class TaskBinding:
+    """What a backend needs for one (task, role); see the module docstring."""
+
+    task: str | None
+    role: Role
+    adapter: str | None
+    prompt: str
+    api_task: str | None
+    api_input_type: str | None = None
+
+
+V3_INSTRUCTIONS = {
+    "retrieval.query": "Represent the query for retrieving evidence documents: ",
+    "retrieval.passage": "Represent the document for retrieval: ",
+    "text-matching": "",
+    "separation": "",
+    "classification": "",
+}
+
+# jina-code-embeddings paper (arXiv 2508.21290), Table 1.
+CODE_PREFIXES: dict[str, dict[Role, str]] = {
+    "nl2code": {Role.QUERY: "Find the most relevant code snippet given the following query:\n",
+                Role.DOCUMENT: "Candidate code snippet:\n"},
+    "qa": {Role.QUERY: "Find the most relevant answer given the following question:\n",
+           Role.DOCUMENT: "Candidate answer:\n"},
+    "code2code": {Role.QUERY: "Find an equivalent code snippet given the following code snippet:\n",
+                  Role.DOCUMENT: "Candidate code snippet:\n"},
+    "code2nl": {Role.QUERY: "Find the most relevant comment given the following code snippet:\n",
+                Role.DOCUMENT: "Candidate comment:\n"},
+    "code2completion": {
+        Role.QUERY: "Find the most relevant completion given the following start of code snippet:\n",
+        Role.DOCUMENT: "Candidate completion:\n"},
+}
+
+_ROLE_ALIASES = {"query": Role.QUERY, "document": Role.DOCUMENT, "passage": Role.DOCUMENT,
+                 "text": Role.DOCUMENT, "search_query": Role.QUERY, "search_document": Role.DOCUMENT}
+
+
+def _role(role: Role | str) -> Role:
+    if isinstance(role, Role):
+        return role
+    found = _ROLE_ALIASES.get(str(role).lower()) if isinstance(role, str) else None
+    if found is None:
+        raise InvalidInputError(f"Unknown role {role!r}: use 'query' or 'document'.", field="role")
+    return found
+
+
+def check_task(spec: ModelSpec, task: Task | str | None) -> str | None:
+    """Validate ``task`` for ``spec``; ``None`` picks the model's default task.
+
+    Raises:
+        InvalidInputError: the model lacks the task (the message names the valid ones), or an
+            API task string such as ``retrieval.query`` was given where a task belongs.
+    """
+    if task is None:
+        return spec.default_task
+    name = task.value if isinstance(task, Task) else task
+    if not isinstance(name, str):
+        raise InvalidInputError(f"task must be a string, got {type(task).__name__}.", field="task")
+    name = name.strip().lower().replace("_", "-")
+    if name in spec.tasks:
+        return name
+    if not spec.tasks:
+        raise InvalidInputError(
+            f"Model {spec.name!r} has no tasks (no adapters or task prompts); "
+            f"omit task= or pass task=None.", field="task")
+    hint = ""
+    base, _, side = name.partition(".")
+    if side in {"query", "passage", "document"} and base in spec.tasks:
+        hint = (f" {name!r} is an API task string: pass task={base!r}; the role "
+                "(query or document) picks the query or passage side for you.")
+    elif name == "separation" and "clustering" in spec.tasks:
+        hint = " Use task='clustering' (it maps to v3's 'separation' adapter)."
+    raise InvalidInputError(
+        f"Model {spec.name!r} has no task {task!r}. Valid tasks: {', '.join(spec.tasks)}.{hint}",
+        field="task")
+
+
+def _v5(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    query_side = task == "retrieval" and role is Role.QUERY
+    prompt = spec.prompts.get("query" if query_side else "document", "")
+    api = ("retrieval.query" if query_side else "retrieval.passage") if task == "retrieval" else task
+    adapter = None if spec.adapter_layout == "merged" else task
+    return TaskBinding(task, role, adapter, prompt, api)
+
+
+def _v3(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    api = {"retrieval": "retrieval.query" if role is Role.QUERY else "retrieval.passage",
+           "clustering": "separation"}.get(task or "", task)
+    return TaskBinding(task, role, api, V3_INSTRUCTIONS.get(api or "", ""), api)
+
+
+def _v4(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    if task == "text-matching":
+        return TaskBinding(task, role, task, "Query: ", task)
+    side = "query" if role is Role.QUERY else "passage"
+    return TaskBinding(task, role, task, "Query: " if side == "query" else "Passage: ", f"{task}.{side}")
+
+
+def _code(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    side = "query" if role is Role.QUERY else "passage"
+    return TaskBinding(task, role, None, CODE_PREFIXES[task or "nl2code"][role], f"{task}.{side}")
+
+
+def _clip(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    if role is Role.QUERY:
+        query = "retrieval.query"
+        return TaskBinding(task, role, None, V3_INSTRUCTIONS[query], query)
+    return TaskBinding(task, role, None, "", None)
+
+
+def _colbert(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    return TaskBinding(task, role, None, "", None, api_input_type=role.value)
+
+
+def _plain(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    return TaskBinding(None, role, None, spec.prompts.get(role.value, ""), None)
+
+
+_RULES: dict[str, Callable[[ModelSpec, str | None, Role], TaskBinding]] = {
+    "v5": _v5, "v3": _v3, "v4": _v4, "code": _code, "clip": _clip, "colbert": _colbert,
+    "v2": _plain, "generic": _plain,
+}
+
+
+def resolve(spec: ModelSpec, task: Task | str | None, role: Role | str) -> TaskBinding:
+    """Map (model, task, role) to the adapter, prompt and API task a backend needs.
+
+    Raises:
+        InvalidInputError: unknown role, a task the model lacks, or a reranker model.
+    """
+    rule = _RULES.get(spec.family)
+    if rule is None:
+        raise InvalidInputError(f"Model {spec.name!r} is a {spec.kind}, not an embedding model.",
+                                field="model")
+    return rule(spec, check_task(spec, task), _role(role))

@@ -1,0 +1,177 @@
+"""Validation: every bad option or input fails with a typed error before any model call."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from jina_embeddings import (
+    APIKey,
+    EmbedOptions,
+    Embedder,
+    InvalidInputError,
+    LocalOptions,
+    RemoteOptions,
+    Reranker,
+)
+from jina_embeddings.backends import _loading
+
+
+@pytest.fixture
+def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Fail the test if anything tries to load a local model; returns the attempts."""
+    attempts: list[str] = []
+
+    def refuse(key: str, loader: Any) -> Any:
+        attempts.append(key)
+        raise AssertionError(f"model load attempted: {key}")
+
+    monkeypatch.setattr(_loading, "load_cached", refuse)
+    monkeypatch.setattr("jina_embeddings.backends.local.load_cached", refuse)
+    return attempts
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"precision": "int4"}, "precision", "Unknown precision 'int4'"),
+        ({"dimensions": 0}, "dimensions", "integer in >= 1"),
+        ({"dimensions": 100}, "dimensions", "not a Matryoshka size"),
+        ({"dimensions": 2048}, "dimensions", "not a Matryoshka size"),
+        ({"dimensions": True}, "dimensions", "integer"),
+        ({"batch_size": 4096}, "batch_size", "1..2048"),
+        ({"task": "retrieval.query"}, "task", "API task string"),
+        ({"task": "sentiment"}, "task", "Valid tasks"),
+        ({"normalize": "yes"}, "normalize", "True or False"),
+        ({"quantization_ranges": [[0, 1]], "precision": "float32"}, "quantization_ranges", "only applies"),
+        ({"quantization_ranges": np.zeros((3, 4)), "precision": "int8"}, "quantization_ranges", "shape"),
+        ({"late_chunking": True}, "late_chunking", "Jina API backend"),
+        ({"dtype": "int8"}, "dtype", "dtype must be"),
+        ({"backend": "cloud"}, "backend", "Unknown backend"),
+        ({"merge_adapters": 1}, "merge_adapters", "True or False"),
+        ({"timeout": 5}, "timeout", "only apply to remote"),
+        ({"base_url": "ftp://x"}, "base_url", "http:// or https://"),
+    ],
+)
+def test_bad_option_fails_at_construction(kwargs: dict[str, Any], field: str, message: str,
+                                          no_model_load: list[str]) -> None:
+    opts = {"backend": "local", **kwargs}
+    with pytest.raises(InvalidInputError, match=message) as info:
+        Embedder("jina-embeddings-v5-text-small", **opts)
+    assert info.value.field == field
+    assert no_model_load == []
+
+
+def test_local_options_rejected_for_remote() -> None:
+    with pytest.raises(InvalidInputError, match="device only apply to backend='local'"):
+        Embedder("jina-embeddings-v5-text-small", backend="fake", device="cuda")
+
+
+def test_api_dimension_range_differs_from_local() -> None:
+    # The API accepts any size up to native; the local model only its Matryoshka sizes.
+    assert EmbedOptions(dimensions=100).for_model(Embedder("jina-embeddings-v3", backend="fake").spec, "api")
+    with pytest.raises(InvalidInputError, match="exceeds"):
+        EmbedOptions(dimensions=1025).for_model(Embedder("jina-embeddings-v3", backend="fake").spec, "api")
+    with pytest.raises(InvalidInputError, match="does not accept dimensions"):
+        EmbedOptions(dimensions=64).for_model(Embedder("jina-embeddings-v2-base-en", backend="fake").spec, "api")
+
+
+@pytest.mark.parametrize(
+    ("texts", "index", "message"),
+    [
+        (["ok", ""], 1, "is empty"),
+        (["   ", "ok"], 0, "whitespace-only"),
+        (["ok", "ok", None], 2, "got NoneType"),
+        ([b"bytes"], 0, "got bytes"),
+        (["ok", math.nan], 1, "NaN"),
+        ([1.5], 0, "got float"),
+        (["ok", ["nested"]], 1, "got list"),
+    ],
+)
+def test_bad_text_named_before_model_call(tiny_models: dict[str, Path], texts: list[Any], index: int,
+                                          message: str, no_model_load: list[str]) -> None:
+    emb = Embedder(tiny_models["qwen3"], backend="local")
+    with pytest.raises(InvalidInputError, match=message) as info:
+        emb.embed_documents(texts)
+    assert info.value.index == index and f"index {index}" in str(info.value)
+    assert no_model_load == []
+
+
+def test_bare_string_and_non_sequence(no_model_load: list[str], tiny_models: dict[str, Path]) -> None:
+    emb = Embedder(tiny_models["qwen3"], backend="local")
+    with pytest.raises(InvalidInputError, match="single str"):
+        emb.embed_documents("abc")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="got set"):
+        emb.embed_documents({"a", "b"})  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="query is empty"):
+        emb.embed_query("")
+    assert no_model_load == []
+
+
+def test_int8_query_without_ranges_refused_before_call(no_model_load: list[str],
+                                                       tiny_models: dict[str, Path]) -> None:
+    emb = Embedder(tiny_models["qwen3"], backend="local", precision="int8")
+    with pytest.raises(InvalidInputError, match="Ranges from a single query would be meaningless"):
+        emb.embed_query("what?")
+    with pytest.raises(InvalidInputError, match="at least 2 texts"):
+        emb.embed_documents(["only one"])
+    assert no_model_load == []
+
+
+def test_empty_list_needs_no_model(no_model_load: list[str], tiny_models: dict[str, Path]) -> None:
+    res = Embedder(tiny_models["qwen3"], backend="local", precision="ubinary", dimensions=32).embed_documents([])
+    assert res.vectors.shape == (0, 4) and res.vectors.dtype == np.uint8
+    assert no_model_load == []
+
+
+def test_reranker_validation(no_model_load: list[str], tiny_reranker_path: str) -> None:
+    rr = Reranker(tiny_reranker_path, backend="local")
+    with pytest.raises(InvalidInputError, match="query is whitespace-only"):
+        rr.rerank("  ", ["a"])
+    with pytest.raises(InvalidInputError, match="document at index 1"):
+        rr.rerank("q", ["a", None])  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError, match="top_n"):
+        rr.rerank("q", ["a"], top_n=0)
+    assert len(rr.rerank("q", [])) == 0
+    assert no_model_load == []
+
+
+def test_options_are_frozen() -> None:
+    opts = EmbedOptions(dimensions=64)
+    with pytest.raises(AttributeError):
+        opts.dimensions = 128  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        EmbedOptions(64)  # type: ignore[misc]  # keyword-only
+    assert LocalOptions() == LocalOptions() and RemoteOptions().max_concurrency == 4
+
+
+def test_backend_choice_is_predictable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Embedder(backend="fake").backend_name == "fake"
+    local = Embedder("jina-embeddings-v5-text-small")
+    assert local.backend_name == "local" and "backend='local'" in repr(local)
+    monkeypatch.setenv("JINAAI_API_KEY", "jina_ENVKEY")
+    from jina_embeddings._client import choose_backend
+    from jina_embeddings.apikey import resolve_api_key
+
+    key = resolve_api_key(None)
+    assert key is not None and key.source == "env:JINAAI_API_KEY"
+    assert choose_backend(None, api_key=key, remote=RemoteOptions()) == ("api", "auto: API key from env:JINAAI_API_KEY")
+    assert choose_backend(None, api_key=None, remote=RemoteOptions(base_url="http://127.0.0.1:1/v1"))[0] == "api"
+
+
+def test_api_key_never_shown_or_pickled() -> None:
+    key = APIKey("jina_CANARY_0123456789")
+    assert "CANARY" not in repr(key) and "CANARY" not in str(key) and "CANARY" not in f"{key}"
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(key)
+    emb = Embedder(backend="fake")
+    emb._api_key = key  # a fake backend never uses it, but pickling must still drop it
+    blob = pickle.dumps(emb)
+    assert b"CANARY" not in blob
+    clone = pickle.loads(blob)
+    assert clone._api_key is None and clone.embed_query("x").vectors.shape == (1, 1024)

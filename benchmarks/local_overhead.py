@@ -28,10 +28,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = ("search vector model query document embedding retrieval index server latency batch token "
-         "context language german french answer question rerank score cosine matryoshka binary "
-         "quantize adapter task cluster classify code python function request response cache "
-         "memory device thread async pipeline store chunk split passage title summary").split()
+WORDS = ["search", "vector", "model", "query", "document", "embedding", "retrieval", "index", "server", "latency", "batch", "token", "context", "language", "german", "french", "answer", "question", "rerank", "score", "cosine", "matryoshka", "binary", "quantize", "adapter", "task", "cluster", "classify", "code", "python", "function", "request", "response", "cache", "memory", "device", "thread", "async", "pipeline", "store", "chunk", "split", "passage", "title", "summary"]
 
 
 def make_texts(kind: str, seed: int = 0) -> list[str]:

@@ -93,13 +93,14 @@ def main() -> None:
         f"ubinary x {docs.dimensions} bits": hamming_top1(bits.embed_documents(CORPUS).vectors,
                                                           bits.embed_queries(QUERIES).vectors),
     }
-    sizes = {name: n for name, n in zip(rows, (docs.dimensions * 4, small_dim * 4, (docs.dimensions + 7) // 8))}
+    sizes = dict(zip(rows, (docs.dimensions * 4, small_dim * 4, (docs.dimensions + 7) // 8), strict=True))
     for i, query in enumerate(QUERIES):
         print(f"\nQ: {query}")
         for name, answers in rows.items():
             print(f"  {name:30s} -> {CORPUS[answers[i]]}")
     print("\nbytes per vector: " + ", ".join(f"{k}: {v}" for k, v in sizes.items()))
-    agree = {k: sum(a == b for a, b in zip(v, rows[next(iter(rows))])) for k, v in rows.items()}
+    reference = rows[next(iter(rows))]
+    agree = {k: sum(a == b for a, b in zip(v, reference, strict=True)) for k, v in rows.items()}
     print("top-1 agreement with full float32: " + ", ".join(f"{k}: {v}/{len(QUERIES)}" for k, v in agree.items()))
 
 

@@ -41,6 +41,7 @@ BAD_ITEMS: list[tuple[str, Any]] = [
     ("int", 7),
     ("bytes", b"bytes"),
     ("nan", math.nan),
+    ("lone-surrogate", "ok \ud800 no"),
 ]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 TASKS = ("retrieval", "text-matching", "clustering", "classification")
 CORPUS = [
@@ -82,7 +83,7 @@ def build_tokenizer(arch: str, vocab_size: int = 400):
     return fast
 
 
-def build_config(arch: str, tok: PreTrainedTokenizerFast, hidden: int = 64, layers: int = 2):
+def build_config(arch: str, tok: Any, hidden: int = 64, layers: int = 2):
     common = dict(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
                   num_attention_heads=4, intermediate_size=2 * hidden,
                   pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
@@ -103,9 +104,9 @@ def build_config(arch: str, tok: PreTrainedTokenizerFast, hidden: int = 64, laye
 
 def _st_modules():
     try:  # sentence-transformers >= 6
-        from sentence_transformers.sentence_transformer.modules import Transformer, Pooling, Normalize
+        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     except ImportError:  # 3.x - 5.x
-        from sentence_transformers.models import Transformer, Pooling, Normalize
+        from sentence_transformers.models import Normalize, Pooling, Transformer
     return Transformer, Pooling, Normalize
 
 
@@ -117,9 +118,9 @@ def build(arch: str, out_dir: str | Path, tasks=TASKS, seed: int = 0, lora_r: in
     import shutil
 
     import torch
-    from transformers import AutoModel
-    from sentence_transformers import SentenceTransformer
     from peft import LoraConfig, get_peft_model
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModel
 
     Transformer, Pooling, Normalize = _st_modules()
     out = Path(out_dir)

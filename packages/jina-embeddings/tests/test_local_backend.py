@@ -232,3 +232,12 @@ def test_device_and_dtype_defaults(minilm_path: str) -> None:
     v32 = emb.embed_documents(TEXTS).vectors
     v16 = half.embed_documents(TEXTS).vectors
     assert (np.sum(v32 * v16, axis=1) > 0.99).all()
+
+
+def test_unloadable_model_is_a_typed_error(tmp_path: Path) -> None:
+    from jina_embeddings import ModelNotFoundError
+
+    emb = Embedder("jinaai/not-a-cached-model", backend="local", local_files_only=True)
+    with pytest.raises(ModelNotFoundError, match="jinaai/not-a-cached-model") as info:
+        emb.embed_documents(["x"])
+    assert isinstance(info.value.__cause__, OSError)

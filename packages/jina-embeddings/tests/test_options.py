@@ -12,8 +12,8 @@ import pytest
 
 from jina_embeddings import (
     APIKey,
-    EmbedOptions,
     Embedder,
+    EmbedOptions,
     InvalidInputError,
     LocalOptions,
     RemoteOptions,
@@ -175,3 +175,14 @@ def test_api_key_never_shown_or_pickled() -> None:
     assert b"CANARY" not in blob
     clone = pickle.loads(blob)
     assert clone._api_key is None and clone.embed_query("x").vectors.shape == (1, 1024)
+
+
+def test_unpickled_without_argument_key_fails_on_use_not_on_load(fake_jina_server: object) -> None:
+    emb = Embedder("jina-embeddings-v5-text-small", backend="api", api_key="jina_CANARY_ARG")
+    blob = pickle.dumps(emb)
+    assert b"CANARY" not in blob
+    clone = pickle.loads(blob)  # the hosted API needs a key: rebuilding the backend fails ...
+    assert "backend='api'" in repr(clone)
+    with pytest.raises(InvalidInputError, match="unpickled but its backend could not be rebuilt"):
+        clone.embed_query("x")  # ... and the first use says why
+    clone.close()

@@ -40,7 +40,7 @@ from .models import MODELS, ModelSpec, get_spec, list_models
 from .options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
 from .quantize import PRECISIONS
 from .rerank import DEFAULT_RERANKER, Reranker
-from .results import Embeddings, RerankResult, Reranking, Usage
+from .results import Embeddings, Reranking, RerankResult, Usage
 from .tasks import Role, Task, TaskBinding, resolve
 
 __version__ = "0.1.0"

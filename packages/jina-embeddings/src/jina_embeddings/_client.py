@@ -150,4 +150,36 @@ class BaseClient:
         self._lock = threading.Lock()
         # A key from the environment is read again; a key passed as an argument stays behind.
         self._api_key = resolve_api_key(None) if source and source.startswith("env:") else None
-        self._backend = self._make_backend()
+        try:
+            self._backend = self._make_backend()
+        except InvalidInputError as exc:  # e.g. the hosted API, its key given as an argument
+            self._backend = _UnusableBackend(type(self).__name__, exc)
+
+
+class _UnusableBackend:
+    """Stands in for a backend that could not be rebuilt after unpickling; using it says why.
+
+    Unpickling itself succeeds (a framework may pickle objects it never calls); the first call
+    raises, naming the cause, e.g. an API key that was passed as an argument and, by design,
+    never travels in a pickle.
+    """
+
+    name = "unavailable"
+
+    def __init__(self, owner: str, error: InvalidInputError) -> None:
+        self._message = (f"This {owner} was unpickled but its backend could not be rebuilt: {error} "
+                         "(API keys given as api_key= are never pickled; set JINA_API_KEY or "
+                         "build a new object.)")
+        self._field = error.field
+
+    def close(self) -> None:
+        """Nothing was opened."""
+
+    async def aclose(self) -> None:
+        """Nothing was opened."""
+
+    def __getattr__(self, name: str) -> Any:
+        def unusable(*args: Any, **kwargs: Any) -> Any:
+            raise InvalidInputError(self._message, field=self._field)
+
+        return unusable

@@ -273,6 +273,8 @@ class HTTPClient:
         loop shuts down (``asyncio.run`` finalizes them)."""
         with self._lock:
             client, self._client = self._client, None
+            for loop in [lp for lp in self._apools if lp.is_closed()]:
+                del self._apools[loop]  # closed at that loop's shutdown, or died with it
         if client is not None:
             client.close()
 

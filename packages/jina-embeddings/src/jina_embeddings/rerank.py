@@ -14,7 +14,7 @@ from ._client import BaseClient
 from .backends.base import RerankOutput
 from .errors import APIResponseValidationError
 from .options import LocalOptions, RemoteOptions, RerankOptions, check_positive_int
-from .results import RerankResult, Reranking, Usage
+from .results import Reranking, RerankResult, Usage
 from .validation import check_query, check_texts
 
 __all__ = ["DEFAULT_RERANKER", "Reranker"]

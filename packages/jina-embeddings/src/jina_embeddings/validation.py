@@ -37,6 +37,13 @@ def check_text(item: object, *, index: int | None = None, what: str = "text") ->
         raise InvalidInputError(
             f"{where} is {kind}; an embedding of it is meaningless, so it is refused rather "
             "than sent or silently replaced.", index=index)
+    if not item.isascii():
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates: no tokenizer or JSON body takes them
+            raise InvalidInputError(
+                f"{where} is not valid Unicode (a lone surrogate at position {exc.start}).",
+                index=index) from None
     return item
 
 

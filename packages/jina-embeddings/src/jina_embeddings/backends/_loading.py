@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._optional import require
+from ..errors import ModelNotFoundError
 from ..models import ModelSpec
 from ..options import LocalOptions
 
@@ -75,7 +76,12 @@ def cache_key(kind: str, source: str, options: LocalOptions, device: str, **extr
 
 
 def load_cached(key: str, loader: Callable[[], T]) -> T:
-    """Return the cached object for ``key``, or build it once (concurrent callers wait)."""
+    """Return the cached object for ``key``, or build it once (concurrent callers wait).
+
+    Raises:
+        ModelNotFoundError: the loader could not find or read the model (not in the cache
+            while offline, a wrong repo id, a folder with missing files).
+    """
     with _CACHE_LOCK:
         found = _CACHE.get(key)
         if found is not None:
@@ -86,7 +92,14 @@ def load_cached(key: str, loader: Callable[[], T]) -> T:
             found = _CACHE.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        value = loader()
+        try:
+            value = loader()
+        except OSError as exc:  # huggingface_hub / transformers report "not found" as OSError
+            source = json.loads(key).get("source")
+            raise ModelNotFoundError(
+                f"Could not load model {source!r}: {exc}. Check the name or folder; offline "
+                "(HF_HUB_OFFLINE=1 or local_files_only=True) it must already be in the Hugging "
+                "Face cache.", field="model") from exc
         with _CACHE_LOCK:
             _CACHE[key] = value
         return value

@@ -74,17 +74,6 @@ def check_base_url(base_url: str | None, api_key: APIKey | None, *, allow_insecu
     return url
 
 
-def check_encodable(texts: Sequence[str], *, what: str = "text") -> list[int]:
-    """Character counts of ``texts``; refuses strings JSON cannot carry as UTF-8 (lone surrogates)."""
-    for i, text in enumerate(texts):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidInputError(f"{what} at index {i} is not valid Unicode (a lone surrogate at "
-                                    f"position {exc.start}); it cannot be sent.", index=i) from None
-    return [len(t) for t in texts]
-
-
 # -- batching ---------------------------------------------------------------------------------
 def plan_batches(sizes: Sequence[int], *, max_items: int, max_chars: int) -> list[range]:
     """Contiguous batches of at most ``max_items`` inputs and ``max_chars`` characters.
@@ -273,7 +262,12 @@ class RemoteEmbeddingBackend(RemoteBase):
     # -- the two entry points ---------------------------------------------------------------
     def embed(self, request: EmbedRequest) -> BackendOutput:
         call = _EmbedCall(self, request)
-        return call.finish(self.http.map(call.batches, lambda b: call.parse(b, self.http.post(self.path, call.body(b)))))
+
+        def run(batch: range) -> tuple[np.ndarray, Usage, str | None]:
+            return call.parse(batch, self.http.post(self.path, call.body(batch)))
+
+        with call:
+            return call.finish(self.http.map(call.batches, run))
 
     async def aembed(self, request: EmbedRequest) -> BackendOutput:
         call = _EmbedCall(self, request)
@@ -281,11 +275,12 @@ class RemoteEmbeddingBackend(RemoteBase):
         async def run(batch: range) -> tuple[np.ndarray, Usage, str | None]:
             return call.parse(batch, await self.http.apost(self.path, call.body(batch)))
 
-        return call.finish(await self.http.amap(call.batches, run))
+        with call:
+            return call.finish(await self.http.amap(call.batches, run))
 
     def plan(self, request: EmbedRequest) -> list[range]:
         """Batches for ``request`` (late chunking: one request, since inputs share context)."""
-        sizes = check_encodable(request.texts)
+        sizes = [len(t) for t in request.texts]  # texts were validated by the core
         if request.late_chunking:
             if len(sizes) > C.MAX_INPUTS_PER_REQUEST:
                 raise InvalidInputError(
@@ -309,6 +304,13 @@ class _EmbedCall:
 
             self.progress = tqdm(total=len(request.texts), unit="text", desc=f"{backend.model_name} ({backend.name})")
 
+    def __enter__(self) -> _EmbedCall:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.close()
+
     def body(self, batch: range) -> dict[str, Any]:
         return self.backend.build_body(self.request, [self.request.texts[i] for i in batch])
 
@@ -323,8 +325,6 @@ class _EmbedCall:
     def finish(self, results: Sequence[Any]) -> BackendOutput:
         """All rows in input order, or the error: the only error if every batch failed,
         else :class:`PartialBatchError` with the finished rows and the failed indices."""
-        if self.progress is not None:
-            self.progress.close()
         failed = [(b, r) for b, r in zip(self.batches, results, strict=True) if isinstance(r, BaseException)]
         if failed:
             self._raise(failed, results)

@@ -34,10 +34,10 @@ from ..errors import InvalidInputError
 from ..models import ModelSpec, get_spec
 from ..options import LocalOptions
 from ..results import Usage
-from ._loading import cache_key, load_cached, resolve_device, st_load_kwargs
+from ._loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
 from .base import BackendOutput, EmbedRequest
 
-__all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel"]
+__all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
 
 DEFAULT_BATCH_SIZE = 32
 Mode = Literal["peft", "task-kwarg", "plain"]

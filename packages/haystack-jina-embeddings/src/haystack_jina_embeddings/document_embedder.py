@@ -1,0 +1,119 @@
+"""``JinaDocumentEmbedder``: embeds documents (document role) before they are written to a store."""
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, component
+from haystack.utils import ComponentDevice, Secret
+
+from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
+
+from ._common import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
+
+__all__ = ["JinaDocumentEmbedder"]
+
+
+@component
+class JinaDocumentEmbedder(JinaComponent):
+    """Embed documents with a Jina model, locally or through the Jina API.
+
+    The document side of the model's task is used (``retrieval.passage`` on the API, the
+    document prompt locally). Returns copies of the input documents with ``embedding`` set;
+    the input documents are never modified.
+
+    Args:
+        api_key, model, task, dimensions, late_chunking, backend, precision, normalize,
+            truncate, quantization_ranges, local and remote options: as for
+            :class:`JinaTextEmbedder` (use the same values on both).
+        prefix, suffix: extra text around each document text.
+        batch_size: texts per forward pass (local) or per request (API); ``None`` = the
+            backend's default.
+        progress_bar: show a progress bar while embedding.
+        meta_fields_to_embed: meta fields whose values are embedded before the content.
+        embedding_separator: joins the meta values and the content.
+
+    Example::
+
+        from haystack import Document
+        from haystack_jina_embeddings import JinaDocumentEmbedder
+
+        embedder = JinaDocumentEmbedder(backend="local", meta_fields_to_embed=["title"])
+        docs = [Document(content="The gate was built in 1791.", meta={"title": "Brandenburg Gate"})]
+        embedded = embedder.run(docs)["documents"]   # the model saw "Brandenburg Gate\\nThe gate ..."
+        len(embedded[0].embedding)                     # 1024
+    """
+
+    _core_class = Embedder
+
+    def __init__(
+        self,
+        api_key: Secret | None = default_api_key(),  # noqa: B008 (Haystack's convention; Secret is frozen)
+        model: str | Path = DEFAULT_MODEL,
+        prefix: str = "",
+        suffix: str = "",
+        batch_size: int | None = None,
+        progress_bar: bool = True,
+        meta_fields_to_embed: list[str] | None = None,
+        embedding_separator: str = "\n",
+        task: str | None = None,
+        dimensions: int | None = None,
+        late_chunking: bool = False,
+        *,
+        backend: str | None = None,
+        precision: str = "float32",
+        normalize: bool = True,
+        truncate: bool = True,
+        quantization_ranges: list[list[float]] | None = None,
+        device: ComponentDevice | str | None = None,
+        dtype: str | None = None,
+        trust_remote_code: bool | None = None,
+        merge_adapters: bool = False,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 2,
+        max_concurrency: int = 4,
+        max_batch_chars: int = 400_000,
+        allow_insecure: bool = False,
+        served_model_name: str | None = None,
+        server_dimensions: bool = False,
+    ) -> None:
+        self._remember(locals())
+        self.meta_fields_to_embed = list(meta_fields_to_embed or [])
+
+    @component.output_types(documents=list[Document], meta=dict[str, Any])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        """Embed ``documents``; returns copies with ``embedding`` set, in input order.
+
+        An empty list returns ``{"documents": [], "meta": ...}`` without calling the model.
+
+        Raises:
+            TypeError: ``documents`` is not a list of Documents.
+            InvalidInputError: a document without text (named by id), or a bad setting.
+        """
+        texts = self._texts(documents)
+        with naming_documents(documents):
+            result = self._client().embed_documents(texts)
+        return self._output(documents, result)
+
+    @component.output_types(documents=list[Document], meta=dict[str, Any])
+    async def run_async(self, documents: list[Document]) -> dict[str, Any]:
+        """Async :meth:`run`: concurrent async HTTP for remote backends, a worker thread locally."""
+        texts = self._texts(documents)
+        with naming_documents(documents):
+            result = await self._client().aembed_documents(texts)
+        return self._output(documents, result)
+
+    def _texts(self, documents: list[Document]) -> list[str]:
+        return document_texts(documents, component=type(self).__name__, meta_fields=self.meta_fields_to_embed,
+                              separator=self.embedding_separator, prefix=self.prefix, suffix=self.suffix)
+
+    @staticmethod
+    def _output(documents: list[Document], result: Embeddings) -> dict[str, Any]:
+        vectors = result.to_float_lists()
+        embedded = [replace(doc, embedding=vector) for doc, vector in zip(documents, vectors, strict=True)]
+        return {"documents": embedded, "meta": result_meta(result.model, result.usage)}

@@ -1,0 +1,73 @@
+"""Adapter state that must not travel with the fields: the API key and the core clients.
+
+Pydantic copies private attributes on ``model_copy``/``deepcopy`` and LlamaIndex's
+``BaseComponent`` pickles them. These two holders decide what a copy or a pickle gets:
+
+* :class:`SecretSlot`: copies share the key; a pickle gets an empty slot, so the key never
+  leaves the process (unpickling runs ``__init__`` again, which reads the environment).
+* :class:`ClientCache`: copies and pickles start empty; the core client is rebuilt from the
+  fields on first use (cheap: nothing loads or connects until a call, and local weights are
+  shared through the core's model cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from jina_embeddings import APIKey
+
+__all__ = ["ClientCache", "SecretSlot"]
+
+C = TypeVar("C")
+
+
+class SecretSlot:
+    """The resolved API key (or ``None``: the core reads the environment at each build)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: APIKey | None = None) -> None:
+        self.key = key
+
+    def __reduce__(self) -> tuple[type[SecretSlot], tuple[()]]:
+        return (SecretSlot, ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SecretSlot:
+        return self
+
+    def __repr__(self) -> str:
+        return "SecretSlot(set)" if self.key is not None else "SecretSlot(empty)"
+
+
+class ClientCache(Generic[C]):
+    """Core clients keyed by a slot, each valid for the exact options it was built with.
+
+    ``get`` rebuilds when the options differ, so a field changed after construction is
+    honoured on the next call. Updates replace the dict rather than mutate it, so readers in
+    other threads always see a consistent entry.
+    """
+
+    __slots__ = ("_built",)
+
+    def __init__(self) -> None:
+        self._built: dict[Hashable, tuple[dict[str, Any], C]] = {}
+
+    def get(self, slot: Hashable, options: dict[str, Any], build: Callable[[], C]) -> C:
+        found = self._built.get(slot)
+        if found is None or found[0] != options:
+            found = (options, build())
+            self._built = {**self._built, slot: found}
+        return found[1]
+
+    def __copy__(self) -> ClientCache[C]:
+        return ClientCache()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientCache[C]:
+        return ClientCache()
+
+    def __reduce__(self) -> tuple[type[ClientCache[Any]], tuple[()]]:
+        return (ClientCache, ())
+
+    def __repr__(self) -> str:
+        return f"ClientCache({len(self._built)} built)"

@@ -1,0 +1,227 @@
+"""``JinaEmbedding``: a LlamaIndex ``BaseEmbedding`` over the ``jina_embeddings`` core.
+
+It only translates LlamaIndex calls into core calls: query methods embed with the query role,
+text methods with the document role, and the core does the rest (task mapping per model,
+batching, retries, bounded concurrency, Matryoshka cut, quantization). Batch calls, sync and
+async, hand all texts to the core at once (see :mod:`._events` for why and what is kept).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import llama_index.core.instrumentation as instrument
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
+
+from jina_embeddings import DEFAULT_MODEL, Embedder, InvalidInputError
+from jina_embeddings.apikey import resolve_api_key
+
+from ._events import ChunkEvents
+from ._options import CoreClientOptions
+from ._private import ClientCache, SecretSlot
+
+__all__ = ["DEFAULT_EMBED_BATCH_SIZES", "JinaEmbedding"]
+
+dispatcher = instrument.get_dispatcher(__name__)
+
+#: ``embed_batch_size`` when none is given, by resolved backend (the core's own defaults):
+#: local, what one forward pass holds comfortably on a CPU or small GPU; Jina API, a request
+#: size that keeps a corpus to few round trips, far below the API's 2048-input cap;
+#: OpenAI-compatible servers, TEI's default per-request limit (``max_client_batch_size``).
+DEFAULT_EMBED_BATCH_SIZES = {"local": 32, "fake": 32, "api": 128, "openai": 32}
+
+
+class JinaEmbedding(CoreClientOptions, BaseEmbedding):
+    """Jina embeddings for LlamaIndex, locally or through the Jina API, right task per role.
+
+    A drop-in for ``llama_index.embeddings.jinaai.JinaEmbedding`` (change the import): queries
+    are embedded as queries (``retrieval.query``) and nodes as documents
+    (``retrieval.passage``) by one object; the key is read from ``api_key=``, ``JINA_API_KEY``
+    or ``JINAAI_API_KEY`` and never appears in ``to_dict()``, ``to_json()``, ``to_payload()``,
+    ``repr`` or pickles; async batches keep to ``max_concurrency`` requests in flight.
+
+    Args:
+        model: registry name, Hugging Face repo id or local model folder (``model_name`` is
+            accepted as an alias and always mirrors it).
+        api_key: Jina API key; default ``JINA_API_KEY``, then ``JINAAI_API_KEY``. Not stored
+            in any serialized form: after ``from_dict`` or unpickling it is read from the
+            environment again.
+        **kwargs: any field below, plus LlamaIndex's ``callback_manager``,
+            ``embeddings_cache`` and ``rate_limiter``.
+
+    Example::
+
+        from llama_index.core import Settings, VectorStoreIndex
+        from llama_index_jina_embeddings import JinaEmbedding
+
+        Settings.embed_model = JinaEmbedding(task="retrieval", dimensions=256)  # API if a key is set
+        index = VectorStoreIndex.from_documents(documents)
+        nodes = index.as_retriever(similarity_top_k=5).retrieve("capital of Germany?")
+
+    Changing a field after construction is honoured: the next call builds a new core client.
+    """
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=("pydantic_model_",))
+
+    model: str = Field(default=DEFAULT_MODEL, description="Model name, repo id or local folder.")
+    embed_batch_size: int = Field(
+        default=DEFAULT_EMBED_BATCH_SIZES["local"], gt=0, le=2048,
+        description="Texts per forward pass / HTTP request (the core's batch_size); also the "
+        "size of the chunks LlamaIndex reports in its embedding events. Default by backend: "
+        "32 local, 128 API.",
+    )
+    num_workers: int | None = Field(
+        default=None,
+        description="Accepted for compatibility and ignored: async batches are bounded by "
+        "max_concurrency in the core, not by LlamaIndex workers.",
+    )
+    task: str | None = Field(
+        default=None,
+        description="retrieval (default for most models), text-matching, clustering, "
+        "classification, or a code task; the role of each call picks the query or document side.",
+    )
+    dimensions: int | None = Field(default=None, description="Matryoshka size; None = native.")
+    precision: str = Field(
+        default="float32",
+        description="float32, float16, int8, uint8, binary or ubinary. Binary precisions are "
+        "returned unpacked as +1.0/-1.0 floats (what vector stores hold).",
+    )
+    normalize: bool = Field(default=True, description="L2-normalize the (cut) float vectors.")
+    truncate: bool = Field(
+        default=True, description="Cut texts over the model's context (False: raise instead)."
+    )
+    late_chunking: bool = Field(
+        default=False,
+        description="Jina API, v3/v4 only: the texts of one call are encoded as one sequence.",
+    )
+    quantization_ranges: list[list[float]] | None = Field(
+        default=None, description="int8/uint8 calibration, shape (2, dimensions); None = learned "
+        "from the first document batch.",
+    )
+    merge_adapters: bool = Field(
+        default=False, description="Local v5: one merged copy of the weights per task instead of "
+        "switching LoRA adapters.",
+    )
+    max_batch_chars: int = Field(default=400_000, description="Remote: cap on the characters of one request.")
+    server_dimensions: bool = Field(
+        default=False, description="OpenAI-compatible servers: let the server cut to dimensions.",
+    )
+
+    _secret: SecretSlot = PrivateAttr(default_factory=SecretSlot)
+    _clients: ClientCache[Embedder] = PrivateAttr(default_factory=ClientCache)  # by show_progress
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None,
+                 **kwargs: Any) -> None:
+        chosen = _choose_model(model, kwargs.pop("model_name", None))
+        default_batch = "embed_batch_size" not in kwargs
+        super().__init__(model=chosen, model_name=chosen, **kwargs)
+        self._secret = SecretSlot(resolve_api_key(api_key) if api_key is not None else None)
+        client = self._client()  # validates every option now, loads and sends nothing
+        if default_batch:  # depends on the backend the core chose; the client follows on next use
+            self.embed_batch_size = DEFAULT_EMBED_BATCH_SIZES[client.backend_name]
+
+    @classmethod
+    def class_name(cls) -> str:
+        """``"JinaEmbedding"``, not the old integration's ``"JinaAIEmbedding"``.
+
+        ``class_name`` keys serialized configs; a different key keeps a dict written by one
+        implementation from being loaded as the other (their fields differ).
+        """
+        return "JinaEmbedding"
+
+    # -- the core client ----------------------------------------------------------------------
+    def _core_options(self, show_progress: bool) -> dict[str, Any]:
+        return {
+            **self._client_options(),
+            "model": self.model, "task": self.task, "dimensions": self.dimensions,
+            "precision": self.precision, "normalize": self.normalize, "truncate": self.truncate,
+            "batch_size": self.embed_batch_size, "late_chunking": self.late_chunking,
+            "quantization_ranges": self.quantization_ranges, "merge_adapters": self.merge_adapters,
+            "max_batch_chars": self.max_batch_chars, "server_dimensions": self.server_dimensions,
+            "show_progress": self.show_progress or show_progress,
+        }
+
+    def _client(self, show_progress: bool = False) -> Embedder:
+        """The core ``Embedder`` for the current fields (rebuilt if a field changed).
+
+        A call asking for a progress bar gets a second client that shares the loaded weights
+        (the core caches them by settings), so switching bars on and off reloads nothing.
+        """
+        options = self._core_options(show_progress)
+        return self._clients.get(options["show_progress"], options,
+                                 lambda: Embedder(**options, api_key=self._secret.key))
+
+    @property
+    def client(self) -> Embedder:
+        """The core :class:`jina_embeddings.Embedder` behind this object (for ``warm_up`` etc.)."""
+        return self._client()
+
+    def to_payload(self) -> dict[str, Any]:
+        """Observability dict (never credentials): LlamaIndex's plus backend, task and shape."""
+        client = self._client()
+        return {**super().to_payload(), "backend": client.backend_name, "task": client.task,
+                "dimensions": client.dimensions, "precision": self.precision}
+
+    # -- LlamaIndex hooks: queries as queries, everything else as documents -------------------
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._client().embed_query(query).to_float_lists()[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._client().aembed_query(query)).to_float_lists()[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._get_text_embeddings([text])[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._aget_text_embeddings([text]))[0]
+
+    def _get_text_embeddings(self, texts: list[str], show_progress: bool = False) -> list[Embedding]:
+        return self._client(show_progress).embed_documents(texts).to_float_lists()
+
+    async def _aget_text_embeddings(self, texts: list[str], show_progress: bool = False) -> list[Embedding]:
+        return (await self._client(show_progress).aembed_documents(texts)).to_float_lists()
+
+    # -- batches: one core call, LlamaIndex's per-chunk events kept ---------------------------
+    def get_text_embedding_batch(self, texts: list[str], show_progress: bool = False,
+                                 **kwargs: Any) -> list[Embedding]:
+        """Embed ``texts`` (document role) in one core call; events per ``embed_batch_size`` chunk."""
+        texts = list(texts)
+        with ChunkEvents(self, texts, dispatcher) as events:
+            if self.rate_limiter is not None:
+                for _ in events.chunks:
+                    self.rate_limiter.acquire()
+            if self.embeddings_cache:
+                events.done(self._get_text_embeddings_cached(texts))
+            else:
+                events.done(self._get_text_embeddings(texts, show_progress))
+        return events.embeddings
+
+    async def aget_text_embedding_batch(self, texts: list[str], show_progress: bool = False,
+                                        **kwargs: Any) -> list[Embedding]:
+        """Async :meth:`get_text_embedding_batch`: at most ``max_concurrency`` requests in flight.
+
+        LlamaIndex's own version gathers one coroutine per chunk with no bound unless
+        ``num_workers`` is set; here the core receives all texts and bounds the fan-out.
+        """
+        texts = list(texts)
+        with ChunkEvents(self, texts, dispatcher) as events:
+            if self.rate_limiter is not None:
+                for _ in events.chunks:
+                    await self.rate_limiter.async_acquire()
+            if self.embeddings_cache:
+                events.done(await self._aget_text_embeddings_cached(texts))
+            else:
+                events.done(await self._aget_text_embeddings(texts, show_progress))
+        return events.embeddings
+
+
+def _choose_model(model: str | os.PathLike[str] | None, model_name: str | None) -> str:
+    """``model`` wins; ``model_name`` (LlamaIndex's usual word, and what to_dict writes) is an alias."""
+    if model is not None and model_name is not None and os.fspath(model) != model_name:
+        raise InvalidInputError(
+            f"model={os.fspath(model)!r} and model_name={model_name!r} disagree; pass one of them.",
+            field="model")
+    chosen = model if model is not None else model_name
+    return os.fspath(chosen) if chosen is not None else DEFAULT_MODEL

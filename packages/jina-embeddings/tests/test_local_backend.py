@@ -169,7 +169,7 @@ def test_truncation_counted_warned_once_or_refused(minilm_path: str, monkeypatch
     emb = Embedder(minilm_path, backend="local")
     with pytest.warns(TruncationWarning, match="1 of 2 texts"):
         res = emb.embed_documents(["short text", long_text])
-    assert res.truncated == 1 and res.usage.total_tokens == 256 + 4  # [CLS] short text [SEP] + cut text
+    assert res.truncated == 1 and res.usage.total_tokens is None  # local: tokens not counted
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert emb.embed_documents([long_text]).truncated == 1  # warned once per Embedder
@@ -179,8 +179,11 @@ def test_truncation_counted_warned_once_or_refused(minilm_path: str, monkeypatch
     original = local_module.LocalModel.encode
     monkeypatch.setattr(local_module.LocalModel, "encode",
                         lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    with pytest.raises(InvalidInputError, match="text at index 1 has 402 tokens") as info:
-        strict.embed_documents(["fine", long_text])
+    with pytest.raises(InvalidInputError, match="text at index 1 has at least 400 tokens"):
+        strict.embed_documents(["fine", long_text])  # the core's word bound: no tokenizer needed
+    few_words = " ".join(["don't"] * 100)  # 100 words but 300 word pieces: only exact counting knows
+    with pytest.raises(InvalidInputError, match="text at index 1 has 302 tokens") as info:
+        strict.embed_documents(["fine", few_words])
     assert info.value.index == 1 and calls == []
     assert strict.embed_documents(["fine"]).truncated == 0 and calls == [1]
 
@@ -241,3 +244,17 @@ def test_unloadable_model_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="jinaai/not-a-cached-model") as info:
         emb.embed_documents(["x"])
     assert isinstance(info.value.__cause__, OSError)
+
+
+@pytest.mark.parametrize("words", [10, 120, 254, 255, 300, 2000])
+def test_truncation_bounds_agree_with_exact_counts(minilm_path: str, words: int) -> None:
+    """The cheap byte/word bounds decide like exact token counts (limit 256 with 2 specials)."""
+    emb = Embedder(minilm_path, backend="local")
+    model = emb._backend.model_for(None)
+    texts = [" ".join(["word"] * words), " ".join(["x"] * words), "ünïcödé " * (words // 2 + 1),
+             "a" * (words * 3), "中文" * words]
+    with model.lock:
+        exact = [i for i, n in enumerate(model.token_lengths(texts, "")) if n > 256]
+        assert model.too_long(texts, "") == exact
+        assert model.too_long(texts, "Document: ") == [
+            i for i, n in enumerate(model.token_lengths(texts, "Document: ")) if n > 256]

@@ -215,10 +215,28 @@ class Embedder(BaseClient):
                     f"precision={precision!r} learns its calibration ranges from the first "
                     "document batch, which needs at least 2 texts; call calibrate(texts) or pass "
                     "quantization_ranges=.", field="quantization_ranges")
+        if not opts.truncate:
+            self._refuse_certainly_too_long(items)
         return EmbedRequest(
             texts=items, binding=binding, dimensions=opts.dimensions, precision=precision,
             normalize=opts.normalize, truncate=opts.truncate, batch_size=opts.batch_size,
             show_progress=opts.show_progress, late_chunking=opts.late_chunking)
+
+    def _refuse_certainly_too_long(self, texts: list[str]) -> None:
+        """With ``truncate=False``, refuse on every backend alike a text that cannot fit.
+
+        Each whitespace-separated word is at least one token, so more words than the model's
+        context is over the limit for sure; this needs no tokenizer, so local and remote
+        backends raise the same error before any model call or request. Texts near the limit
+        are left to the exact check (local) or the server (remote).
+        """
+        limit = self.spec.max_tokens
+        for i, text in enumerate(texts):
+            if len(text) > limit and (words := len(text.split())) > limit:
+                raise InvalidInputError(
+                    f"text at index {i} has at least {words} tokens ({words} words), over "
+                    f"{self.spec.name}'s limit of {limit} tokens; shorten it or pass truncate=True.",
+                    index=i, field="truncate")
 
     def _empty(self, request: EmbedRequest) -> Embeddings:
         dims = self.dimensions or 0

@@ -14,7 +14,7 @@ __all__ = ["Embeddings", "RerankResult", "Reranking", "Usage"]
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts as reported by the server, or counted locally (``None`` if unknown)."""
+    """Token counts as reported by the server (``None`` if unknown, e.g. for the local backend)."""
 
     total_tokens: int | None = None
     prompt_tokens: int | None = None

@@ -16,6 +16,7 @@ the first item's first value (embeddings: float and base64 only) or the first ``
 
 from __future__ import annotations
 
+import contextlib
 import http
 import itertools
 import json
@@ -190,10 +191,8 @@ class FakeJinaServer:
         with self._lock:
             conns = dict(self._conns)
         for sock in conns:  # wakes handlers blocked reading a keep-alive connection
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         deadline = time.monotonic() + 1.0
         for t in [self._thread, *conns.values()]:
             if t is not None and t is not threading.current_thread():
@@ -351,10 +350,8 @@ class FakeJinaServer:
         if resp is None:  # drop, or aborted by stop(): close without answering
             h.close_connection = True
             if outcome == "drop":
-                try:
+                with contextlib.suppress(OSError):
                     h.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         else:
             self._write(h, *resp)
 

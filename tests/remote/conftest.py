@@ -9,7 +9,7 @@ real server cannot produce (write timeouts, pool timeouts, proxy errors).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,6 +17,8 @@ import pytest
 from jina_embeddings import Embedder, Reranker
 from jina_embeddings import _constants as C
 from jina_testkit.fake_api import FakeJinaServer
+
+T = TypeVar("T", Embedder, Reranker)
 
 KEY = "jina_test"
 V5 = "jina-embeddings-v5-text-small"
@@ -45,39 +47,33 @@ def srv(module_server: FakeJinaServer) -> FakeJinaServer:
     return module_server
 
 
-@pytest.fixture
-def make(srv: FakeJinaServer) -> Iterator[Callable[..., Embedder]]:
-    """``make(model=V5, **kwargs)`` -> an Embedder on ``srv`` (backend api, key set); closed after."""
-    made: list[Embedder] = []
+def _client_factory(cls: type[T], default_model: str, srv: FakeJinaServer) -> Iterator[Callable[..., T]]:
+    """``factory(model=default_model, **kwargs)`` -> a ``cls`` on ``srv`` (backend api, key set); closed after."""
+    made: list[T] = []
 
-    def factory(model: str = V5, **kwargs: Any) -> Embedder:
+    def factory(model: str = default_model, **kwargs: Any) -> T:
         kwargs.setdefault("backend", "api")
         kwargs.setdefault("api_key", KEY)
         kwargs.setdefault("base_url", srv.base_url)
-        emb = Embedder(model, **kwargs)
-        made.append(emb)
-        return emb
+        client = cls(model, **kwargs)
+        made.append(client)
+        return client
 
     yield factory
-    for emb in made:
-        emb.close()
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def make(srv: FakeJinaServer) -> Iterator[Callable[..., Embedder]]:
+    """``make(model=V5, **kwargs)`` -> an Embedder on ``srv`` (backend api, key set); closed after."""
+    yield from _client_factory(Embedder, V5, srv)
 
 
 @pytest.fixture
 def make_reranker(srv: FakeJinaServer) -> Iterator[Callable[..., Reranker]]:
-    made: list[Reranker] = []
-
-    def factory(model: str = "jina-reranker-v3", **kwargs: Any) -> Reranker:
-        kwargs.setdefault("backend", "api")
-        kwargs.setdefault("api_key", KEY)
-        kwargs.setdefault("base_url", srv.base_url)
-        rr = Reranker(model, **kwargs)
-        made.append(rr)
-        return rr
-
-    yield factory
-    for rr in made:
-        rr.close()
+    """``make_reranker(model="jina-reranker-v3", **kwargs)`` -> a Reranker on ``srv``; closed after."""
+    yield from _client_factory(Reranker, "jina-reranker-v3", srv)
 
 
 def embed_requests(srv: FakeJinaServer) -> list[Any]:

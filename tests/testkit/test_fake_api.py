@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+
 from jina_testkit.fake_api import FakeJinaServer, Fault, expected_rerank_score, expected_vector
 
 KEY = "jina_test"

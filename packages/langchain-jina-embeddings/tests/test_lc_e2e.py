@@ -1,10 +1,5 @@
-"""End to end with real LangChain objects: InMemoryVectorStore, retrievers, a compression retriever.
-
-``ContextualCompressionRetriever`` lives in the ``langchain`` / ``langchain-classic``
-package, which is not installed here; :class:`CompressionRetriever` below composes a
-retriever and a compressor exactly as it does (retrieve, then ``compress_documents`` with
-the same query; async: ``ainvoke`` then ``acompress_documents``).
-"""
+"""End to end with real LangChain objects: InMemoryVectorStore, retrievers, and
+``ContextualCompressionRetriever`` (from ``langchain-classic``, its home in LangChain 1.x)."""
 
 from __future__ import annotations
 
@@ -15,9 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
-from langchain_core.documents import BaseDocumentCompressor, Document
-from langchain_core.retrievers import BaseRetriever
+from langchain_classic.retrievers import ContextualCompressionRetriever
 from langchain_core.vectorstores import InMemoryVectorStore
 
 from jina_embeddings import Reranker
@@ -48,28 +41,6 @@ QUERIES = {  # query -> index of the relevant document
     "What makes sourdough bread rise?": 9,
 }
 MODEL = "jina-embeddings-v5-text-small"
-
-
-class CompressionRetriever(BaseRetriever):
-    """What ``langchain_classic.retrievers.ContextualCompressionRetriever`` does."""
-
-    base_compressor: BaseDocumentCompressor
-    base_retriever: BaseRetriever
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                **kwargs: Any) -> list[Document]:
-        docs = self.base_retriever.invoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
-        if not docs:
-            return []
-        return list(self.base_compressor.compress_documents(docs, query, callbacks=run_manager.get_child()))
-
-    async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
-                                       **kwargs: Any) -> list[Document]:
-        docs = await self.base_retriever.ainvoke(query, config={"callbacks": run_manager.get_child()}, **kwargs)
-        if not docs:
-            return []
-        return list(await self.base_compressor.acompress_documents(
-            docs, query, callbacks=run_manager.get_child()))
 
 
 def store_of(emb: JinaEmbeddings) -> InMemoryVectorStore:
@@ -129,7 +100,7 @@ def test_rerank_in_compression_retriever_api(fake_jina_server: Any) -> None:
     rr = JinaRerank(base_url=fake_jina_server.base_url, api_key="jina_test", top_n=3)
     store = store_of(emb)
     k = len(CORPUS)  # the fake server's vectors carry no meaning: let every document through
-    retriever = CompressionRetriever(base_compressor=rr, base_retriever=store.as_retriever(search_kwargs={"k": k}))
+    retriever = ContextualCompressionRetriever(base_compressor=rr, base_retriever=store.as_retriever(search_kwargs={"k": k}))
     query = "Which iron tower is in Paris?"
     candidates = store.similarity_search(query, k=k)
     out = retriever.invoke(query)
@@ -150,7 +121,7 @@ async def test_rerank_in_compression_retriever_local(minilm_path: str, tiny_rera
     emb = JinaEmbeddings(model=minilm_path, backend="local", device="cpu")
     rr = JinaRerank(model=tiny_reranker_path, backend="local", device="cpu", top_n=4)
     base = store_of(emb).as_retriever(search_kwargs={"k": 6})
-    retriever = CompressionRetriever(base_compressor=rr, base_retriever=base)
+    retriever = ContextualCompressionRetriever(base_compressor=rr, base_retriever=base)
     query = "What is the tallest mountain on Earth?"
     candidates = base.invoke(query)
     out = retriever.invoke(query)

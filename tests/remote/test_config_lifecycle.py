@@ -33,13 +33,23 @@ def test_hosted_api_without_key_fails_at_construction(base_url: str | None) -> N
     assert info.value.field == "api_key"
 
 
-@pytest.mark.parametrize("base_url", ["http://gpu-box:8000/v1", "http://10.0.0.5/v1", "http://example.com/v1"])
+@pytest.mark.parametrize("base_url", ["http://gpu-box.example.com:8000/v1", "http://embed.example.org/v1",
+                                      "http://example.com/v1"])
 def test_key_over_plain_http_to_a_remote_host_is_refused(base_url: str) -> None:
     with pytest.raises(InvalidInputError, match="allow_insecure") as info:
         Embedder(V5, backend="api", api_key=KEY, base_url=base_url)
     assert info.value.field == "allow_insecure"
     Embedder(V5, backend="api", api_key=KEY, base_url=base_url, allow_insecure=True).close()
     Embedder(V5, backend="api", base_url=base_url).close()  # no key, nothing to leak
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("10.0.0.5", False), ("192.168.1.2", False), ("::2", False),
+                                                ("127.0.0.9", True), ("::1", True), ("a.localhost", True)])
+def test_loopback_detection(host: str, loopback: bool) -> None:
+    """Only loopback hosts may get a key over plain http (checked without any network)."""
+    from jina_embeddings.backends._remote import _is_loopback
+
+    assert _is_loopback(host) is loopback
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.0.0.2", "[::1]", "api.localhost"])

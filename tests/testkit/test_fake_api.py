@@ -197,7 +197,7 @@ BAD_BODIES = [
     ({"model": V3, "input": []}, 422, "input"),
     ({"model": V3, "input": 5}, 422, "input"),
     ({"model": V3, "input": ["a", 1]}, 422, "input[1]"),
-    ({"model": V3, "input": [{"image": "http://x/y.png"}]}, 422, "input[0]"),
+    ({"model": V3, "input": [{"image": "https://example.com/y.png"}]}, 422, "input[0]"),
     ({"model": V3, "input": [f"t{i}" for i in range(2049)]}, 400,
      "input length is larger than the largest allowed size 2048"),
     ({"model": V3, "input": ""}, 400, "empty"),

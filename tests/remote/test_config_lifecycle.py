@@ -57,8 +57,8 @@ def test_loopback_http_needs_no_allow_insecure(host: str) -> None:
     Embedder(V5, backend="api", api_key=KEY, base_url=f"http://{host}:8080/v1").close()
 
 
-@pytest.mark.parametrize("base_url", ["https://user:s3cretpw@host.example/v1", "https://host.example/v1?key=s3cretpw",
-                                      "https://host.example/v1#s3cretpw"])
+@pytest.mark.parametrize("base_url", ["https://user:s3cretpw@host.example.com/v1", "https://host.example.com/v1?key=s3cretpw",
+                                      "https://host.example.com/v1#s3cretpw"])
 def test_secrets_in_base_url_are_refused_without_echo(base_url: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         Embedder(V5, backend="api", api_key=KEY, base_url=base_url)

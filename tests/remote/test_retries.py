@@ -194,7 +194,7 @@ def test_redirects_are_not_followed(make: Any, helpers: Any) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(str(request.url))
-        return httpx.Response(307, headers={"location": "https://evil.example/v1/embeddings"})
+        return httpx.Response(307, headers={"location": "https://evil.example.com/v1/embeddings"})
 
     emb = make()
     emb._backend.http.transport, _ = helpers.mock_transports(handler)

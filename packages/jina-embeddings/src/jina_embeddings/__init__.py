@@ -12,6 +12,7 @@ imported only when a local model is first used (``pip install "jina-embeddings[l
 
 from __future__ import annotations
 
+from ._constants import DEFAULT_BATCH_SIZES
 from .apikey import APIKey
 from .embedder import DEFAULT_MODEL, Embedder, TruncationWarning
 from .errors import (
@@ -46,6 +47,7 @@ from .tasks import Role, Task, TaskBinding, resolve
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_BATCH_SIZES",
     "DEFAULT_MODEL",
     "DEFAULT_RERANKER",
     "MODELS",

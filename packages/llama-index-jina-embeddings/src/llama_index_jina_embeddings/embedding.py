@@ -15,7 +15,7 @@ import llama_index.core.instrumentation as instrument
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 
-from jina_embeddings import DEFAULT_MODEL, Embedder, InvalidInputError
+from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
 from jina_embeddings.apikey import resolve_api_key
 
 from ._events import ChunkEvents
@@ -30,7 +30,7 @@ dispatcher = instrument.get_dispatcher(__name__)
 #: local, what one forward pass holds comfortably on a CPU or small GPU; Jina API, a request
 #: size that keeps a corpus to few round trips, far below the API's 2048-input cap;
 #: OpenAI-compatible servers, TEI's default per-request limit (``max_client_batch_size``).
-DEFAULT_EMBED_BATCH_SIZES = {"local": 32, "fake": 32, "api": 128, "openai": 32}
+DEFAULT_EMBED_BATCH_SIZES = DEFAULT_BATCH_SIZES  # the core's per-backend defaults, one source
 
 
 class JinaEmbedding(CoreClientOptions, BaseEmbedding):

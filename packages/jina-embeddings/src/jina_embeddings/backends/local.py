@@ -29,6 +29,7 @@ from typing import Any, Literal
 import anyio.to_thread
 import numpy as np
 
+from .. import _constants as C
 from .._optional import require
 from ..errors import InvalidInputError
 from ..models import ModelSpec, get_spec
@@ -39,7 +40,7 @@ from .base import BackendOutput, EmbedRequest
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
 
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = C.DEFAULT_LOCAL_BATCH_SIZE
 Mode = Literal["peft", "task-kwarg", "plain"]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from .. import _constants as C
 from .._optional import require
 from ..models import ModelSpec
 from ..options import LocalOptions, RerankOptions
@@ -25,7 +26,7 @@ from .base import RerankOutput
 
 __all__ = ["LocalRerankBackend"]
 
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = C.DEFAULT_LOCAL_BATCH_SIZE
 
 
 class _Loaded:

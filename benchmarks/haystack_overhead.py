@@ -25,7 +25,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from haystack import Document  # noqa: E402
 
-from haystack_jina_embeddings import JinaDocumentEmbedder  # noqa: E402
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder  # noqa: E402
 from jina_embeddings import Embedder  # noqa: E402
 
 WORDS = ["retrieval", "embedding", "model", "document", "query", "vector", "index", "search", "ranking",

@@ -32,7 +32,8 @@ from haystack.components.retrievers.in_memory import InMemoryEmbeddingRetriever 
 from haystack.components.writers import DocumentWriter  # noqa: E402
 from haystack.document_stores.in_memory import InMemoryDocumentStore  # noqa: E402
 
-from haystack_jina_embeddings import JinaDocumentEmbedder, JinaRanker, JinaTextEmbedder  # noqa: E402
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder  # noqa: E402
+from haystack_integrations.components.rankers.jina_embeddings import JinaRanker  # noqa: E402
 from jina_embeddings import get_spec  # noqa: E402
 
 DOCUMENTS = [

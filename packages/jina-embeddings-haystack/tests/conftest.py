@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -108,9 +107,8 @@ def query_data() -> Callable[[str], dict[str, Any]]:
 
 
 def loads_pipeline(text: str) -> Pipeline:
-    """``Pipeline.loads`` with this package on Haystack 3's deserialization allowlist (2.x has none)."""
-    if "allowed_modules" in inspect.signature(Pipeline.loads).parameters:
-        return Pipeline.loads(text, allowed_modules=["haystack_jina_embeddings"])
+    """``Pipeline.loads`` with default arguments: our components live under
+    ``haystack_integrations``, which Haystack 3's deserialization allowlist admits as it is."""
     return Pipeline.loads(text)
 
 

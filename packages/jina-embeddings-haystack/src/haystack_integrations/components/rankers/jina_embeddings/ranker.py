@@ -9,7 +9,7 @@ from haystack.utils import ComponentDevice, Secret
 
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
 
-from ._common import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
+from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
 
 __all__ = ["JinaRanker"]
 
@@ -40,7 +40,7 @@ class JinaRanker(JinaComponent):
     Example::
 
         from haystack import Document
-        from haystack_jina_embeddings import JinaRanker
+        from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 
         ranker = JinaRanker(top_k=1)
         docs = [Document(content="Paris is in France."), Document(content="Berlin is in Germany.")]

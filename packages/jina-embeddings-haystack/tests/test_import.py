@@ -30,7 +30,8 @@ class NoTorch(MetaPathFinder):
 sys.meta_path.insert(0, NoTorch())
 
 from haystack import Document, Pipeline
-from haystack_jina_embeddings import JinaDocumentEmbedder, JinaRanker, JinaTextEmbedder
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
+from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 
 pipe = Pipeline()
 pipe.add_component("docs", JinaDocumentEmbedder(backend="fake", progress_bar=False))

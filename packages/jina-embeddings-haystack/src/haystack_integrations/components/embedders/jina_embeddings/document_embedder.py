@@ -9,7 +9,7 @@ from haystack.utils import ComponentDevice, Secret
 
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
 
-from ._common import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
+from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
 
 __all__ = ["JinaDocumentEmbedder"]
 
@@ -36,7 +36,7 @@ class JinaDocumentEmbedder(JinaComponent):
     Example::
 
         from haystack import Document
-        from haystack_jina_embeddings import JinaDocumentEmbedder
+        from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder
 
         embedder = JinaDocumentEmbedder(backend="local", meta_fields_to_embed=["title"])
         docs = [Document(content="The gate was built in 1791.", meta={"title": "Brandenburg Gate"})]

@@ -9,7 +9,7 @@ from haystack.utils import ComponentDevice, Secret
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
 from jina_embeddings.validation import check_query
 
-from ._common import JinaComponent, default_api_key, result_meta
+from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, result_meta
 
 __all__ = ["JinaTextEmbedder"]
 
@@ -42,7 +42,7 @@ class JinaTextEmbedder(JinaComponent):
 
     Example::
 
-        from haystack_jina_embeddings import JinaTextEmbedder
+        from haystack_integrations.components.embedders.jina_embeddings import JinaTextEmbedder
 
         embedder = JinaTextEmbedder(model="jina-embeddings-v5-text-small", backend="local")
         result = embedder.run("Where is the Brandenburg Gate?")

@@ -17,7 +17,8 @@ from haystack.dataclasses import ByteStream
 from haystack.utils import ComponentDevice, Secret
 from haystack.utils.device import Device, DeviceMap
 
-from haystack_jina_embeddings import JinaDocumentEmbedder, JinaRanker, JinaTextEmbedder
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
+from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import Embedder, InvalidInputError, Reranker
 from jina_embeddings.backends.fake import FakeRerankBackend
 

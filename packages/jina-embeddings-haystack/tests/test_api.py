@@ -10,7 +10,8 @@ import pytest
 from haystack import Document
 from haystack.utils import Secret
 
-from haystack_jina_embeddings import JinaDocumentEmbedder, JinaRanker, JinaTextEmbedder
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
+from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import AuthenticationError
 from jina_testkit.fake_api import expected_rerank_score, expected_vector
 

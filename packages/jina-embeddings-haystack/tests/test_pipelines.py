@@ -17,7 +17,8 @@ import pytest
 from haystack import Document, Pipeline
 from haystack.utils import ComponentDevice
 
-from haystack_jina_embeddings import JinaDocumentEmbedder, JinaRanker, JinaTextEmbedder
+from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
+from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import Embedder, Reranker
 from jina_embeddings.backends._loading import loaded_models
 
@@ -69,7 +70,8 @@ def test_pipelines_loaded_back_from_yaml_behave_identically(
     first = {q: ranked(query.run(query_data(q))) for q in queries}
 
     indexing_yaml, query_yaml = indexing.dumps(), query.dumps()
-    assert "haystack_jina_embeddings.document_embedder.JinaDocumentEmbedder" in indexing_yaml
+    assert "haystack_integrations.components.embedders.jina_embeddings.document_embedder.JinaDocumentEmbedder" \
+        in indexing_yaml
     assert "device: cpu" in query_yaml
     indexing2, query2 = yaml_loads(indexing_yaml), yaml_loads(query_yaml)
     assert indexing2.get_component("embedder") is not doc_embedder
@@ -98,7 +100,7 @@ async def test_async_pipeline_run_gives_the_same_result(
 
     # Haystack 3 runs any Pipeline asynchronously; 2.x has a separate AsyncPipeline
     async_cls = getattr(haystack, "AsyncPipeline", Pipeline)
-    a_indexing, a_query = (async_cls.from_dict(p.to_dict(), **_allow(async_cls))
+    a_indexing, a_query = (async_cls.from_dict(p.to_dict())
                            for p in build_pipelines(*embedders(minilm_warm), JinaRanker(backend="fake"), store_async))
     out = await a_indexing.run_async({"embedder": {"documents": corpus}})
     assert out["writer"]["documents_written"] == 12
@@ -109,12 +111,6 @@ async def test_async_pipeline_run_gives_the_same_result(
         assert [s for _, s in got] == pytest.approx([s for _, s in expected[q]], abs=1e-6)
         assert got[0][0] == queries[q]
 
-
-def _allow(cls: type) -> dict:
-    import inspect
-
-    return {"allowed_modules": ["haystack_jina_embeddings"]} if "allowed_modules" in inspect.signature(
-        cls.from_dict).parameters else {}
 
 
 def test_text_and_document_embedder_share_one_loaded_model(minilm_path, tmp_path):

@@ -1,0 +1,18 @@
+"""Haystack embedders for Jina embedding models, local or through the Jina API.
+
+A drop-in for jina-haystack's embedders (change the import, keep the code), on the
+``jina-embeddings`` core: the right task per role, local inference, timeouts, retries,
+bounded concurrency and real ``run_async``.
+
+    from haystack_integrations.components.embedders.jina_embeddings import (
+        JinaDocumentEmbedder, JinaTextEmbedder)
+
+Importing this package does not import torch; a local model loads in ``warm_up()``.
+"""
+
+from haystack_integrations.common.jina_embeddings import __version__
+
+from .document_embedder import JinaDocumentEmbedder
+from .text_embedder import JinaTextEmbedder
+
+__all__ = ["JinaDocumentEmbedder", "JinaTextEmbedder", "__version__"]

@@ -26,10 +26,10 @@ def _backends(server: Any, minilm: str) -> dict[str, Callable[..., Embedder]]:
 @pytest.mark.parametrize("backend", ["fake", "api", "openai", "local"])
 def test_same_error_no_request_no_model_call(backend: str, fake_jina_server: Any, minilm_path: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from jina_embeddings.backends import _loading
+    from jina_embeddings._backends import loading as _loading
 
     monkeypatch.setattr(_loading, "load_cached", lambda *a: pytest.fail("model loaded"))
-    monkeypatch.setattr("jina_embeddings.backends.local.load_cached", lambda *a: pytest.fail("model loaded"))
+    monkeypatch.setattr("jina_embeddings._backends.local.load_cached", lambda *a: pytest.fail("model loaded"))
     emb = _backends(fake_jina_server, minilm_path)[backend](truncate=False)
     with pytest.raises(InvalidInputError, match=r"text at index 1 has at least 40000 tokens") as info:
         emb.embed_documents(["fine", HUGE])

@@ -60,7 +60,7 @@ def test_bound_is_per_instance_across_threads(slow_srv: Any, make: Any) -> None:
 
 
 def test_single_batch_uses_no_thread_pool(srv: Any, make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import jina_embeddings.http as http
+    import jina_embeddings._http as http
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a single request must not start threads")

@@ -47,7 +47,7 @@ def test_key_over_plain_http_to_a_remote_host_is_refused(base_url: str) -> None:
                                                 ("127.0.0.9", True), ("::1", True), ("a.localhost", True)])
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback hosts may get a key over plain http (checked without any network)."""
-    from jina_embeddings.backends._remote import _is_loopback
+    from jina_embeddings._backends.remote import _is_loopback
 
     assert _is_loopback(host) is loopback
 

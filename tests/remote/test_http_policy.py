@@ -25,7 +25,7 @@ from jina_embeddings.errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
-from jina_embeddings.http import RetryPolicy, Scrubber, parse_error_body, parse_retry_after, status_error
+from jina_embeddings._http import RetryPolicy, Scrubber, parse_error_body, parse_retry_after, status_error
 
 NOW = 1696004797.0  # Fri, 29 Sep 2023 16:26:37 GMT (openai-python's frozen clock)
 

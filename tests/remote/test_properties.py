@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from jina_embeddings import Embedder, InvalidInputError
 from jina_embeddings import _constants as C
-from jina_embeddings.backends._remote import parse_embeddings, plan_batches
+from jina_embeddings._backends.remote import parse_embeddings, plan_batches
 from jina_embeddings.errors import APIResponseValidationError
-from jina_embeddings.http import Reply, RetryPolicy
+from jina_embeddings._http import Reply, RetryPolicy
 from jina_testkit.fake_api import Fault, expected_vector
 
 V5 = "jina-embeddings-v5-text-small"

@@ -20,7 +20,7 @@ from haystack.utils.device import Device, DeviceMap
 from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
 from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import Embedder, InvalidInputError, Reranker
-from jina_embeddings.backends.fake import FakeRerankBackend
+from jina_embeddings._backends.fake import FakeRerankBackend
 
 MODEL = "jina-embeddings-v5-text-small"
 

@@ -20,7 +20,7 @@ from haystack.utils import ComponentDevice
 from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
 from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import Embedder, Reranker
-from jina_embeddings.backends._loading import loaded_models
+from jina_embeddings._backends.loading import loaded_models
 
 pytestmark = pytest.mark.local
 

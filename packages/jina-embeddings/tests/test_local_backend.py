@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from jina_embeddings import Embedder, InvalidInputError, TruncationWarning
-from jina_embeddings.backends import local as local_module
-from jina_embeddings.backends._loading import loaded_models
+from jina_embeddings._backends import local as local_module
+from jina_embeddings._backends.loading import loaded_models
 
 pytestmark = pytest.mark.local
 TASKS = ("retrieval", "text-matching", "clustering", "classification")

@@ -19,7 +19,7 @@ from jina_embeddings import (
     RemoteOptions,
     Reranker,
 )
-from jina_embeddings.backends import _loading
+from jina_embeddings._backends import loading as _loading
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise AssertionError(f"model load attempted: {key}")
 
     monkeypatch.setattr(_loading, "load_cached", refuse)
-    monkeypatch.setattr("jina_embeddings.backends.local.load_cached", refuse)
+    monkeypatch.setattr("jina_embeddings._backends.local.load_cached", refuse)
     return attempts
 
 
@@ -155,8 +155,8 @@ def test_backend_choice_is_predictable(monkeypatch: pytest.MonkeyPatch) -> None:
     local = Embedder("jina-embeddings-v5-text-small")
     assert local.backend_name == "local" and "backend='local'" in repr(local)
     monkeypatch.setenv("JINAAI_API_KEY", "jina_ENVKEY")
-    from jina_embeddings._client import choose_backend
-    from jina_embeddings.apikey import resolve_api_key
+    from jina_embeddings._frontend import choose_backend
+    from jina_embeddings._apikey import resolve_api_key
 
     key = resolve_api_key(None)
     assert key is not None and key.source == "env:JINAAI_API_KEY"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from jina_embeddings import Embedder, InvalidInputError
-from jina_embeddings.quantize import (
+from jina_embeddings._quantize import (
     calibration_ranges,
     packed_width,
     quantize,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jina_embeddings import Reranker, get_spec
-from jina_embeddings.backends import local_rerank
+from jina_embeddings._backends import local_rerank
 
 pytestmark = pytest.mark.local
 QUERY = "the quick fox"

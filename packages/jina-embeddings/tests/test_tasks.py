@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jina_embeddings import InvalidInputError, Role, get_spec, list_models, resolve
-from jina_embeddings.tasks import CODE_PREFIXES, V3_INSTRUCTIONS
+from jina_embeddings._tasks import CODE_PREFIXES, V3_INSTRUCTIONS
 
 Q, D = "query", "document"
 V3Q = "Represent the query for retrieving evidence documents: "

@@ -13,8 +13,8 @@ imported only when a local model is first used (``pip install "jina-embeddings[l
 from __future__ import annotations
 
 from ._constants import DEFAULT_BATCH_SIZES
-from .apikey import APIKey
-from .embedder import DEFAULT_MODEL, Embedder, TruncationWarning
+from ._apikey import APIKey
+from ._embedder import DEFAULT_MODEL, Embedder, TruncationWarning
 from .errors import (
     APIConnectionError,
     APIError,
@@ -37,12 +37,12 @@ from .errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
-from .models import MODELS, ModelSpec, get_spec, list_models
-from .options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
-from .quantize import PRECISIONS
-from .rerank import DEFAULT_RERANKER, Reranker
-from .results import Embeddings, Reranking, RerankResult, Usage
-from .tasks import Role, Task, TaskBinding, resolve
+from ._models import MODELS, ModelSpec, get_spec, list_models
+from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
+from ._quantize import PRECISIONS
+from ._reranker import DEFAULT_RERANKER, Reranker
+from ._results import Embeddings, Reranking, RerankResult, Usage
+from ._tasks import Role, Task, TaskBinding, resolve
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ No I/O and no clock of its own (``now`` and ``random`` are injected), so every r
 table-tested: :class:`RetryPolicy` (statuses, exceptions, backoff, ``Retry-After``),
 :func:`status_error` / :func:`connection_error` (the typed errors of
 :mod:`jina_embeddings.errors`, bodies scrubbed by :class:`Scrubber` and cut to 1 KB) and
-:func:`is_fatal` (errors every other batch would hit too). :mod:`jina_embeddings.http`
+:func:`is_fatal` (errors every other batch would hit too). :mod:`jina_embeddings._http`
 drives them.
 """
 

@@ -17,11 +17,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .embedder import DEFAULT_MODEL, Embedder
+from ._embedder import DEFAULT_MODEL, Embedder
 from .errors import JinaError
-from .models import list_models
-from .quantize import PRECISIONS
-from .rerank import DEFAULT_RERANKER, Reranker
+from ._models import list_models
+from ._quantize import PRECISIONS
+from ._reranker import DEFAULT_RERANKER, Reranker
 
 __all__ = ["main"]
 

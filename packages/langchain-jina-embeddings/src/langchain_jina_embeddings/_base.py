@@ -28,8 +28,8 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError,
 from typing_extensions import Self
 
 from jina_embeddings import JinaError
-from jina_embeddings.apikey import ENV_VARS
-from jina_embeddings.options import LocalOptions, RemoteOptions
+from jina_embeddings._apikey import ENV_VARS
+from jina_embeddings._options import LocalOptions, RemoteOptions
 
 __all__ = ["LOCAL_DEFAULTS", "REMOTE_DEFAULTS", "JinaModel"]
 

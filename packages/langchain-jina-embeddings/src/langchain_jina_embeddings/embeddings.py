@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field, field_validator
 
 from jina_embeddings import DEFAULT_MODEL, Embedder
-from jina_embeddings.options import EmbedOptions
+from jina_embeddings._options import EmbedOptions
 
 from ._base import LOCAL_DEFAULTS, REMOTE_DEFAULTS, JinaModel
 

@@ -17,7 +17,7 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import Field
 
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
-from jina_embeddings.options import RerankOptions
+from jina_embeddings._options import RerankOptions
 
 from ._base import JinaModel
 

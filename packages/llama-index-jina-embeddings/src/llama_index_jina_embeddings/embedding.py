@@ -16,7 +16,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 
 from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
-from jina_embeddings.apikey import resolve_api_key
+from jina_embeddings._apikey import resolve_api_key
 
 from ._events import ChunkEvents
 from ._options import CoreClientOptions

@@ -22,7 +22,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
 from jina_embeddings import DEFAULT_RERANKER, InvalidInputError, Reranker, Reranking
-from jina_embeddings.apikey import resolve_api_key
+from jina_embeddings._apikey import resolve_api_key
 
 from ._options import CoreClientOptions
 from ._private import ClientCache, SecretSlot

@@ -7,7 +7,7 @@ from haystack import component
 from haystack.utils import ComponentDevice, Secret
 
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
-from jina_embeddings.validation import check_query
+from jina_embeddings._validation import check_query
 
 from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, result_meta
 

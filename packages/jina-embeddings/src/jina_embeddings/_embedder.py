@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ._client import BaseClient
-from .backends.base import BackendOutput, EmbedRequest
+from ._frontend import BaseClient
+from ._backends.base import BackendOutput, EmbedRequest
 from .errors import InvalidInputError
-from .options import EmbedOptions, LocalOptions, RemoteOptions
-from .quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
-from .results import Embeddings, Usage
-from .tasks import Role, Task, resolve
-from .validation import check_text, check_texts
+from ._options import EmbedOptions, LocalOptions, RemoteOptions
+from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
+from ._results import Embeddings, Usage
+from ._tasks import Role, Task, resolve
+from ._validation import check_text, check_texts
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "TruncationWarning"]
 

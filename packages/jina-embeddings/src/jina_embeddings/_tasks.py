@@ -12,7 +12,7 @@ each role, a :class:`TaskBinding` with:
 
 Example::
 
-    >>> from jina_embeddings.models import get_spec
+    >>> from jina_embeddings._models import get_spec
     >>> b = resolve(get_spec("jina-embeddings-v5-text-small"), "retrieval", "query")
     >>> (b.adapter, b.prompt, b.api_task)
     ('retrieval', 'Query: ', 'retrieval.query')
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .errors import InvalidInputError
-from .models import ModelSpec
+from ._models import ModelSpec
 
 __all__ = ["CODE_PREFIXES", "V3_INSTRUCTIONS", "Role", "Task", "TaskBinding", "check_task", "resolve"]
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from .._optional import require
 from ..errors import ModelNotFoundError
-from ..models import ModelSpec
-from ..options import LocalOptions
+from .._models import ModelSpec
+from .._options import LocalOptions
 
 __all__ = ["load_cached", "loaded_models", "resolve_device", "resolve_dtype", "st_load_kwargs"]
 

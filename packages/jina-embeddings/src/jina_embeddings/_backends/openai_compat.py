@@ -27,9 +27,9 @@ import numpy as np
 
 from .. import _constants as C
 from ..errors import APIResponseValidationError
-from ..http import Reply
-from ..quantize import truncate_and_normalize
-from ._remote import RemoteEmbeddingBackend, Wire
+from .._http import Reply
+from .._quantize import truncate_and_normalize
+from .remote import RemoteEmbeddingBackend, Wire
 from .base import EmbedRequest
 
 __all__ = ["OpenAICompatBackend", "build_openai_body"]

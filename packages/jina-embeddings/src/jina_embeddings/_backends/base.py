@@ -15,8 +15,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..results import Usage
-from ..tasks import TaskBinding
+from .._results import Usage
+from .._tasks import TaskBinding
 
 __all__ = ["BackendOutput", "EmbedRequest", "EmbeddingBackend", "RerankBackend", "RerankOutput"]
 

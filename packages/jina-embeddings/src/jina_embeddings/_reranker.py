@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._client import BaseClient
-from .backends.base import RerankOutput
+from ._frontend import BaseClient
+from ._backends.base import RerankOutput
 from .errors import APIResponseValidationError
-from .options import LocalOptions, RemoteOptions, RerankOptions, check_positive_int
-from .results import Reranking, RerankResult, Usage
-from .validation import check_query, check_texts
+from ._options import LocalOptions, RemoteOptions, RerankOptions, check_positive_int
+from ._results import Reranking, RerankResult, Usage
+from ._validation import check_query, check_texts
 
 __all__ = ["DEFAULT_RERANKER", "Reranker"]
 

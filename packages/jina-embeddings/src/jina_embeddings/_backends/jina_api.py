@@ -24,14 +24,14 @@ from functools import reduce
 from typing import Any
 
 from .. import _constants as C
-from ..apikey import APIKey
+from .._apikey import APIKey
 from ..errors import APIResponseValidationError
-from ..http import Reply
-from ..models import ModelSpec
-from ..options import RemoteOptions
-from ..quantize import BIT_PRECISIONS, packed_width
-from ..results import Usage
-from ._remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
+from .._http import Reply
+from .._models import ModelSpec
+from .._options import RemoteOptions
+from .._quantize import BIT_PRECISIONS, packed_width
+from .._results import Usage
+from .remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
 from .base import EmbedRequest, RerankOutput
 
 __all__ = ["JinaAPIBackend", "JinaAPIRerankBackend", "build_embed_body", "build_rerank_body",
@@ -53,8 +53,8 @@ def build_embed_body(spec: ModelSpec, request: EmbedRequest, texts: list[str], *
                      model: str | None = None) -> dict[str, Any]:
     """The ``/v1/embeddings`` body for ``texts`` (pure).
 
-    >>> from jina_embeddings.models import get_spec
-    >>> from jina_embeddings.tasks import resolve
+    >>> from jina_embeddings._models import get_spec
+    >>> from jina_embeddings._tasks import resolve
     >>> spec = get_spec("jina-embeddings-v5-text-small")
     >>> req = EmbedRequest(texts=["hi"], binding=resolve(spec, "retrieval", "query"), dimensions=256,
     ...                    precision="float32", normalize=True, truncate=True, batch_size=None,

@@ -14,10 +14,10 @@ The logic is sans-I/O and shared by sync and async; only two short loops do I/O:
   ``await``); :meth:`HTTPClient.map` / :meth:`HTTPClient.amap` fan the batches of one call
   out over at most ``max_concurrency`` requests in flight, keeping input order.
 
-The API key is read from :class:`~jina_embeddings.apikey.APIKey` only to build the
+The API key is read from :class:`~jina_embeddings._apikey.APIKey` only to build the
 ``Authorization`` header of the pooled clients. It never goes into a URL, a log record or an
 error; error bodies are scrubbed of it (and of anything that looks like a key) in case a
-proxy echoes it. Logging (logger ``jina_embeddings.http``, DEBUG) records method, path,
+proxy echoes it. Logging (logger ``jina_embeddings._http``, DEBUG) records method, path,
 status, attempt and delay only.
 """
 
@@ -48,7 +48,7 @@ from ._http_policy import (
     parse_retry_after,
     status_error,
 )
-from .apikey import APIKey
+from ._apikey import APIKey
 from .errors import APIResponseValidationError
 
 __all__ = ["Attempts", "HTTPClient", "Reply", "RetryPolicy", "Scrubber", "connection_error", "is_fatal",

@@ -2,7 +2,7 @@
 
 A spec is pure data: what the model is (family, sizes, tasks, licence) and how to reach it
 (Hugging Face repo, API name). How a (task, role) pair becomes an adapter, a prompt or an API
-task string is decided in :mod:`jina_embeddings.tasks`, from the spec's ``family``.
+task string is decided in :mod:`jina_embeddings._tasks`, from the spec's ``family``.
 
 Facts come from the model cards and the Jina OpenAPI schema (see the project's
 ``jina-facts.md``). Where sources disagree (v5-nano context length, the v5-small 768
@@ -10,7 +10,7 @@ Matryoshka size) the model card wins and the comment says so.
 
 Example::
 
-    >>> from jina_embeddings.models import get_spec
+    >>> from jina_embeddings._models import get_spec
     >>> get_spec("jina-embeddings-v5-text-small").native_dim
     1024
 """
@@ -58,7 +58,7 @@ class ModelSpec:
         name: registry name; for Jina models also the name the Jina API takes.
         hf_repo: Hugging Face repo id, or ``None`` when the model is only a folder or API.
         kind: ``embedding`` (one vector per text), ``reranker`` or ``multivector``.
-        family: selects the (task, role) rules in :mod:`jina_embeddings.tasks`.
+        family: selects the (task, role) rules in :mod:`jina_embeddings._tasks`.
         native_dim: output size before any Matryoshka cut (``None`` if unknown).
         matryoshka_dims: sizes a local model can be cut to; ``None`` means any size up to
             ``native_dim`` is accepted (the model declares no Matryoshka training).

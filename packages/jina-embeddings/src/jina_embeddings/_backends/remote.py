@@ -1,6 +1,6 @@
 """What the remote backends share: configuration checks, batching, response checks, assembly.
 
-Nothing here does I/O; :mod:`jina_embeddings.http` sends. A backend subclass only says how
+Nothing here does I/O; :mod:`jina_embeddings._http` sends. A backend subclass only says how
 a batch becomes a request body (:meth:`RemoteEmbeddingBackend.build_body`) and what comes
 back (:meth:`RemoteEmbeddingBackend.wire`); this module plans the batches, checks every
 response (count, index permutation, width, finite values), puts rows back in input order and
@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from .. import _constants as C
-from ..apikey import APIKey
+from .._apikey import APIKey
 from ..errors import APIResponseValidationError, InvalidInputError, PartialBatchError
-from ..http import HTTPClient, Reply, is_fatal
-from ..models import ModelSpec
-from ..options import DEFAULT_BASE_URL, RemoteOptions
-from ..quantize import BIT_PRECISIONS
-from ..results import Usage
+from .._http import HTTPClient, Reply, is_fatal
+from .._models import ModelSpec
+from .._options import DEFAULT_BASE_URL, RemoteOptions
+from .._quantize import BIT_PRECISIONS
+from .._results import Usage
 from .base import BackendOutput, EmbedRequest
 
 __all__ = ["RemoteBase", "RemoteEmbeddingBackend", "Wire", "check_base_url", "decode_vector",

@@ -32,10 +32,10 @@ import numpy as np
 from .. import _constants as C
 from .._optional import require
 from ..errors import InvalidInputError
-from ..models import ModelSpec, get_spec
-from ..options import LocalOptions
-from ..results import Usage
-from ._loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
+from .._models import ModelSpec, get_spec
+from .._options import LocalOptions
+from .._results import Usage
+from .loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
 from .base import BackendOutput, EmbedRequest
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]

@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..models import ModelSpec
-from ..results import Usage
+from .._models import ModelSpec
+from .._results import Usage
 from .base import BackendOutput, EmbedRequest, RerankOutput
 
 __all__ = ["FakeBackend", "FakeRerankBackend", "fake_vector"]

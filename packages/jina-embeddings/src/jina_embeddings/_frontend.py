@@ -15,10 +15,10 @@ import logging
 import threading
 from typing import Any, ClassVar
 
-from .apikey import APIKey, resolve_api_key
+from ._apikey import APIKey, resolve_api_key
 from .errors import InvalidInputError
-from .models import ModelSpec, get_spec
-from .options import BACKENDS, LocalOptions, RemoteOptions
+from ._models import ModelSpec, get_spec
+from ._options import BACKENDS, LocalOptions, RemoteOptions
 
 __all__ = ["BaseClient", "logger"]
 
@@ -26,15 +26,15 @@ logger = logging.getLogger("jina_embeddings")
 
 # (kind, backend) -> "module:Class"; modules are imported only when that backend is used.
 _BACKEND_CLASSES = {
-    ("embedding", "local"): "jina_embeddings.backends.local:LocalBackend",
-    ("embedding", "fake"): "jina_embeddings.backends.fake:FakeBackend",
-    ("embedding", "api"): "jina_embeddings.backends.jina_api:JinaAPIBackend",
-    ("embedding", "openai"): "jina_embeddings.backends.openai_compat:OpenAICompatBackend",
-    ("reranker", "local"): "jina_embeddings.backends.local_rerank:LocalRerankBackend",
-    ("reranker", "fake"): "jina_embeddings.backends.fake:FakeRerankBackend",
-    ("reranker", "api"): "jina_embeddings.backends.jina_api:JinaAPIRerankBackend",
+    ("embedding", "local"): "jina_embeddings._backends.local:LocalBackend",
+    ("embedding", "fake"): "jina_embeddings._backends.fake:FakeBackend",
+    ("embedding", "api"): "jina_embeddings._backends.jina_api:JinaAPIBackend",
+    ("embedding", "openai"): "jina_embeddings._backends.openai_compat:OpenAICompatBackend",
+    ("reranker", "local"): "jina_embeddings._backends.local_rerank:LocalRerankBackend",
+    ("reranker", "fake"): "jina_embeddings._backends.fake:FakeRerankBackend",
+    ("reranker", "api"): "jina_embeddings._backends.jina_api:JinaAPIRerankBackend",
     # vLLM, TEI and Infinity serve a Jina-compatible /rerank next to /v1/embeddings.
-    ("reranker", "openai"): "jina_embeddings.backends.jina_api:JinaAPIRerankBackend",
+    ("reranker", "openai"): "jina_embeddings._backends.jina_api:JinaAPIRerankBackend",
 }
 
 

@@ -23,9 +23,9 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import InvalidInputError
-from .models import ModelSpec
-from .quantize import PRECISIONS, Precision, check_ranges
-from .tasks import Task, check_task
+from ._models import ModelSpec
+from ._quantize import PRECISIONS, Precision, check_ranges
+from ._tasks import Task, check_task
 
 __all__ = ["DEFAULT_BASE_URL", "BackendName", "EmbedOptions", "LocalOptions", "RemoteOptions", "RerankOptions"]
 

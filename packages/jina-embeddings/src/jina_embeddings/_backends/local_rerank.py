@@ -18,10 +18,10 @@ import anyio.to_thread
 
 from .. import _constants as C
 from .._optional import require
-from ..models import ModelSpec
-from ..options import LocalOptions, RerankOptions
-from ..results import Usage
-from ._loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
+from .._models import ModelSpec
+from .._options import LocalOptions, RerankOptions
+from .._results import Usage
+from .loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
 from .base import RerankOutput
 
 __all__ = ["LocalRerankBackend"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .quantize import BIT_PRECISIONS, unpack_bits
+from ._quantize import BIT_PRECISIONS, unpack_bits
 
 __all__ = ["Embeddings", "RerankResult", "Reranking", "Usage"]
 

@@ -95,8 +95,7 @@ def test_vectors_narrower_than_dimensions_are_refused(make_openai: Any, helpers:
         vec = base64.b64encode(np.ones(16, "<f4").tobytes()).decode()
         return httpx.Response(200, json={"data": [{"index": 0, "embedding": vec}]})
 
-    emb = make_openai("my-org/custom-model", dimensions=32)
-    emb._backend.http.transport, _ = helpers.mock_transports(handler)
+    emb = make_openai("my-org/custom-model", dimensions=32, transport=helpers.mock_transports(handler)[0])
     with pytest.raises(APIResponseValidationError, match="fewer than dimensions=32"):
         emb.embed(["x"])
 
@@ -107,7 +106,6 @@ def test_float_list_responses_are_accepted(make_openai: Any, helpers: Any) -> No
         return httpx.Response(200, json={"data": [{"index": 1, "embedding": [0.0, 2.0]},
                                                   {"index": 0, "embedding": [3.0, 4.0]}]})
 
-    emb = make_openai("my-org/custom-model")
-    emb._backend.http.transport, _ = helpers.mock_transports(handler)
+    emb = make_openai("my-org/custom-model", transport=helpers.mock_transports(handler)[0])
     out = emb.embed(["a", "b"])
     np.testing.assert_allclose(out.vectors, [[0.6, 0.8], [0.0, 1.0]], atol=1e-7)

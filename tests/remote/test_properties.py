@@ -92,7 +92,8 @@ def test_invalid_input_raises_typed_error_before_any_request(server: Any, texts:
 @given(sizes=st.lists(st.integers(0, 500), max_size=200), max_items=st.integers(1, 50),
        max_chars=st.integers(1, 2000))
 def test_batches_are_contiguous_capped_and_greedy(sizes: list[int], max_items: int, max_chars: int) -> None:
-    batches = plan_batches(sizes, max_items=max_items, max_chars=max_chars)
+    texts = ["x" * n for n in sizes]  # the default cost of a text is its characters
+    batches = plan_batches(texts, max_items=max_items, max_cost=max_chars)
     assert [i for b in batches for i in b] == list(range(len(sizes)))
     for k, batch in enumerate(batches):
         chars = sum(sizes[i] for i in batch)

@@ -134,8 +134,8 @@ def test_attempts_per_exception(make: Any, helpers: Any, mode: str, exc: Excepti
         calls.append(request)
         raise exc
 
-    emb = make()
-    emb._backend.http.transport, emb._backend.http.async_transport = helpers.mock_transports(handler)
+    sync_t, async_t = helpers.mock_transports(handler)
+    emb = make(transport=sync_t, async_transport=async_t)
     with pytest.raises(cls) as info:
         if mode == "sync":
             emb.embed(["x y"])
@@ -157,8 +157,7 @@ def test_exception_then_success_counts_two(make: Any, helpers: Any) -> None:
         data = [{"object": "embedding", "index": 0, "embedding": [0.6, 0.8]}]
         return httpx.Response(200, json={"model": V5, "data": data, "usage": {"total_tokens": 2}})
 
-    emb = make("some-org/generic-model")
-    emb._backend.http.transport, _ = helpers.mock_transports(handler)
+    emb = make("some-org/generic-model", transport=helpers.mock_transports(handler)[0])
     out = emb.embed(["x y"])
     assert len(calls) == 2
     np.testing.assert_allclose(out.vectors[0], [0.6, 0.8], rtol=1e-6)
@@ -196,8 +195,7 @@ def test_redirects_are_not_followed(make: Any, helpers: Any) -> None:
         calls.append(str(request.url))
         return httpx.Response(307, headers={"location": "https://evil.example.com/v1/embeddings"})
 
-    emb = make()
-    emb._backend.http.transport, _ = helpers.mock_transports(handler)
+    emb = make(transport=helpers.mock_transports(handler)[0])
     with pytest.raises(APIStatusError) as info:
         emb.embed(["x y"])
     assert len(calls) == 1 and info.value.status_code == 307

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import copy
 import pickle
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from jina_embeddings import (
     Reranker,
 )
 from jina_embeddings._backends import loading as _loading
+from jina_embeddings.integration import KeyRef
 
 
 @pytest.fixture
@@ -170,11 +172,12 @@ def test_api_key_never_shown_or_pickled() -> None:
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(key)
     emb = Embedder(backend="fake")
-    emb._api_key = key  # a fake backend never uses it, but pickling must still drop it
+    emb._api_key = KeyRef(key)  # a fake backend never uses it, but pickling must still drop it
     blob = pickle.dumps(emb)
     assert b"CANARY" not in blob
     clone = pickle.loads(blob)
-    assert clone._api_key is None and clone.embed_query("x").vectors.shape == (1, 1024)
+    assert clone._api_key.key is None and clone.embed_query("x").vectors.shape == (1, 1024)
+    assert copy.deepcopy(emb)._api_key.key is key and copy.copy(emb)._api_key.key is key  # copies keep it
 
 
 def test_unpickled_without_argument_key_fails_on_use_not_on_load(fake_jina_server: object) -> None:

@@ -12,8 +12,8 @@ imported only when a local model is first used (``pip install "jina-embeddings[l
 
 from __future__ import annotations
 
-from ._constants import DEFAULT_BATCH_SIZES
 from ._apikey import APIKey
+from ._backends.table import default_batch_sizes
 from ._embedder import DEFAULT_MODEL, Embedder, TruncationWarning
 from .errors import (
     APIConnectionError,
@@ -45,6 +45,9 @@ from ._results import Embeddings, Reranking, RerankResult, Usage
 from ._tasks import Role, Task, TaskBinding, resolve
 
 __version__ = "0.1.0"
+
+#: ``batch_size=None`` means this, per backend (read from the backend table).
+DEFAULT_BATCH_SIZES = default_batch_sizes()
 
 __all__ = [
     "DEFAULT_BATCH_SIZES",

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from .errors import InvalidInputError
 
-__all__ = ["ENV_VARS", "APIKey", "resolve_api_key"]
+__all__ = ["ENV_VARS", "APIKey", "KeyRef", "resolve_api_key"]
 
 ENV_VARS = ("JINA_API_KEY", "JINAAI_API_KEY")
 _MASK = "**********"
@@ -83,3 +83,38 @@ def resolve_api_key(api_key: Any = None) -> APIKey | None:
         if env:
             return APIKey(env, source=f"env:{name}")
     return None
+
+
+class KeyRef:
+    """Where an object keeps its key: THE rule for copies and pickles, in one place.
+
+    * ``copy`` / ``deepcopy``: the copy has the same key (it is the same process).
+    * pickle: the key never travels. A key that came from ``JINA_API_KEY`` / ``JINAAI_API_KEY``
+      is read from the environment again when unpickled; a key passed as an argument stays
+      behind (the unpickled object has none, and the hosted API then says so clearly).
+
+    ``Embedder``, ``Reranker`` and the adapters hold their key in one of these, so none of
+    them writes its own ``__getstate__`` for the key.
+    """
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: APIKey | None = None) -> None:
+        self.key = key
+
+    def __reduce__(self) -> tuple[Any, tuple[str | None]]:
+        return (_restore_key_ref, (self.key.source if self.key is not None else None,))
+
+    def __copy__(self) -> KeyRef:
+        return KeyRef(self.key)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KeyRef:
+        return KeyRef(self.key)
+
+    def __repr__(self) -> str:
+        return "KeyRef(set)" if self.key is not None else "KeyRef(empty)"
+
+
+def _restore_key_ref(source: str | None) -> KeyRef:
+    """Unpickle a :class:`KeyRef`: read the environment again if that is where the key came from."""
+    return KeyRef(resolve_api_key(None) if source is not None and source.startswith("env:") else None)

@@ -33,9 +33,6 @@ DEFAULT_OPENAI_BATCH_SIZE = 32
 #: Texts per forward pass of a local model (sentence-transformers' default; 16-64 measured
 #: within noise on CPU) and (query, document) pairs per pass of a local cross-encoder.
 DEFAULT_LOCAL_BATCH_SIZE = 32
-#: ``batch_size=None`` means this, per backend (``fake`` does not batch; it counts as local).
-DEFAULT_BATCH_SIZES = {"local": DEFAULT_LOCAL_BATCH_SIZE, "fake": DEFAULT_LOCAL_BATCH_SIZE,
-                       "api": DEFAULT_API_BATCH_SIZE, "openai": DEFAULT_OPENAI_BATCH_SIZE}
 #: Documents per rerank request (the query is repeated in each); one request for most calls.
 DEFAULT_RERANK_BATCH_SIZE = 1024
 #: Hard cap of inputs per request (the Jina API and Infinity refuse more).

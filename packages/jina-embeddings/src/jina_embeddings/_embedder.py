@@ -8,18 +8,23 @@ quantize. Sync and async share everything but the one backend call.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from typing_extensions import Unpack
 
-from ._frontend import BaseClient
-from ._backends.base import BackendOutput, EmbedRequest
-from .errors import InvalidInputError
-from ._options import EmbedOptions, LocalOptions, RemoteOptions
+from ._frontend import Frontend, signature_with_options
+from ._backends.base import BackendOutput, BackendPartialFailure, EmbedRequest
+from .errors import InvalidInputError, PartialBatchError
+
+if TYPE_CHECKING:
+    import httpx
+from ._options import EmbedderOptions, EmbedOptions
 from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
 from ._results import Embeddings, Usage
 from ._tasks import Role, Task, resolve
@@ -34,7 +39,7 @@ class TruncationWarning(UserWarning):
     """Some inputs were longer than the model's context and were cut (shown once per Embedder)."""
 
 
-class Embedder(BaseClient):
+class Embedder(Frontend):
     """Embed texts with a Jina model, locally or through a server, with the right task per role.
 
     Args:
@@ -49,10 +54,13 @@ class Embedder(BaseClient):
             quantization_ranges, late_chunking: see :class:`~jina_embeddings.EmbedOptions`.
         device, dtype, trust_remote_code, merge_adapters, cache_folder, revision,
             local_files_only: local backend, see :class:`~jina_embeddings.LocalOptions`.
-        api_key, base_url, timeout, connect_timeout, max_retries, max_concurrency,
-            max_batch_chars, allow_insecure, served_model_name, server_dimensions: remote
-            backends, see :class:`~jina_embeddings.RemoteOptions`. The key is read from
-            ``api_key=``, else ``JINA_API_KEY``, else ``JINAAI_API_KEY``.
+        api_key: the key for remote backends: ``api_key=``, else ``JINA_API_KEY``, else
+            ``JINAAI_API_KEY``. Never shown, logged or pickled.
+        base_url, timeout, connect_timeout, max_retries, max_concurrency, max_batch_chars,
+            allow_insecure, served_model_name, server_dimensions: remote backends, see
+            :class:`~jina_embeddings.RemoteOptions`.
+        transport, async_transport: ``httpx`` transports that replace the network (e.g.
+            ``httpx.MockTransport`` in your tests, or a transport with your proxy settings).
 
     Example::
 
@@ -68,58 +76,27 @@ class Embedder(BaseClient):
     """
 
     _kind = "embedding"
+    _options_class = EmbedOptions
+    options: EmbedOptions
 
     def __init__(
         self,
         model: str | Path = DEFAULT_MODEL,
         *,
         backend: str | None = None,
-        task: Task | str | None = None,
-        dimensions: int | None = None,
-        precision: str = "float32",
-        normalize: bool = True,
-        truncate: bool = True,
-        batch_size: int | None = None,
-        show_progress: bool = False,
-        quantization_ranges: Any = None,
-        late_chunking: bool = False,
-        device: str | None = None,
-        dtype: str | None = None,
-        trust_remote_code: bool | None = None,
-        merge_adapters: bool = False,
-        cache_folder: str | None = None,
-        revision: str | None = None,
-        local_files_only: bool = False,
         api_key: Any = None,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 5.0,
-        max_retries: int = 2,
-        max_concurrency: int = 4,
-        max_batch_chars: int = 400_000,
-        allow_insecure: bool = False,
-        served_model_name: str | None = None,
-        server_dimensions: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[EmbedderOptions],
     ) -> None:
-        options = EmbedOptions(
-            task=task, dimensions=dimensions, precision=precision, normalize=normalize,  # type: ignore[arg-type]
-            truncate=truncate, batch_size=batch_size, show_progress=show_progress,
-            quantization_ranges=quantization_ranges, late_chunking=late_chunking)
-        local = LocalOptions(
-            device=device, dtype=dtype, trust_remote_code=trust_remote_code,  # type: ignore[arg-type]
-            merge_adapters=merge_adapters, cache_folder=cache_folder, revision=revision,
-            local_files_only=local_files_only)
-        remote = RemoteOptions(
-            base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
-            max_retries=max_retries, max_concurrency=max_concurrency,
-            max_batch_chars=max_batch_chars, allow_insecure=allow_insecure,
-            served_model_name=served_model_name, server_dimensions=server_dimensions)
-        super().__init__(model, backend=backend, local=local, remote=remote, api_key=api_key)
-        self.options = options.for_model(self.spec, self.backend_name)
+        super().__init__(model, backend=backend, api_key=api_key, options=options, transport=transport,
+                         async_transport=async_transport)
         self._learned_ranges: np.ndarray | None = None
-        self._lock = threading.Lock()
         self._warned_truncation = False
         self._log_created()
+
+    def _check_own_options(self, options: Any) -> EmbedOptions:
+        return options.for_model(self.spec, self._row)  # type: ignore[no-any-return]
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -155,14 +132,16 @@ class Embedder(BaseClient):
         request = self._request(texts, role)
         if not request.texts:
             return self._empty(request)
-        return self._finish(request, self._backend.embed(request))
+        with self._finishing_partial(request):
+            return self._finish(request, self._backend.embed(request))
 
     async def aembed(self, texts: Sequence[str], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
         """Async :meth:`embed`: remote backends use async HTTP; local runs in a worker thread."""
         request = self._request(texts, role)
         if not request.texts:
             return self._empty(request)
-        return self._finish(request, await self._backend.aembed(request))
+        with self._finishing_partial(request):
+            return self._finish(request, await self._backend.aembed(request))
 
     def embed_documents(self, texts: Sequence[str]) -> Embeddings:
         """Embed a corpus (document role)."""
@@ -270,6 +249,27 @@ class Embedder(BaseClient):
                           precision=request.precision, dimensions=dims, task=request.binding.task,
                           role=request.binding.role.value, truncated=out.truncated)
 
+    @contextmanager
+    def _finishing_partial(self, request: EmbedRequest) -> Iterator[None]:
+        """Turn a backend's partial failure into :class:`PartialBatchError` with FINISHED rows.
+
+        The surviving rows go through :meth:`_finish`, the same path as a full success, so
+        they have the requested width and precision (a recovery recipe that stores them next
+        to the retried ones never mixes raw floats into a binary or int8 index).
+        """
+        try:
+            yield
+        except BackendPartialFailure as failure:
+            survivors = [i for i in range(len(request.texts)) if i not in set(failure.failed_indices)]
+            finished = self._finish(replace(request, texts=[request.texts[i] for i in survivors]), failure.output)
+            vectors: list[np.ndarray | None] = [None] * len(request.texts)
+            for i, row in zip(survivors, finished.vectors, strict=True):
+                vectors[i] = row
+            raise PartialBatchError(
+                f"{failure.message} The other vectors are in .vectors (None where failed, the rest "
+                f"{finished.precision}, {finished.dimensions} dimensions); retry the texts in .failed_indices.",
+                vectors=vectors, failed_indices=failure.failed_indices, errors=failure.errors) from failure.cause
+
     def _ranges_for(self, request: EmbedRequest, floats: np.ndarray) -> np.ndarray | None:
         if request.precision not in SCALAR_PRECISIONS:
             return None
@@ -294,3 +294,6 @@ class Embedder(BaseClient):
         opts = self.options
         return {**super()._describe(), "task": opts.task, "dimensions": opts.dimensions,
                 "precision": opts.precision}
+
+
+Embedder.__init__.__signature__ = signature_with_options(Embedder.__init__, "embedding")  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""What ``Embedder`` and ``Reranker`` share: backend choice, key, lifecycle, repr, pickling.
+"""What ``Embedder`` and ``Reranker`` share: options, backend choice, key, lifecycle, repr, pickling.
 
 Backend choice (``backend=None``) is predictable and shown in ``repr`` and one INFO line:
 
@@ -6,45 +6,33 @@ Backend choice (``backend=None``) is predictable and shown in ``repr`` and one I
    for an OpenAI-compatible ``/v1/embeddings`` server);
 2. an API key given or found in ``JINA_API_KEY`` / ``JINAAI_API_KEY`` -> ``"api"``;
 3. otherwise -> ``"local"``.
+
+Everything that depends on the backend reads its row in :mod:`jina_embeddings._backends.table`.
 """
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._apikey import APIKey, resolve_api_key
-from .errors import InvalidInputError
+from ._apikey import APIKey, KeyRef, resolve_api_key
+from ._backends.table import BackendConfig, BackendRow, backend_row
 from ._models import ModelSpec, get_spec
-from ._options import BACKENDS, LocalOptions, RemoteOptions
+from ._options import Kind, LocalOptions, RemoteOptions, option_specs, split_options
+from .errors import InvalidInputError
 
-__all__ = ["BaseClient", "logger"]
+__all__ = ["Frontend", "choose_backend", "logger", "signature_with_options"]
 
 logger = logging.getLogger("jina_embeddings")
-
-# (kind, backend) -> "module:Class"; modules are imported only when that backend is used.
-_BACKEND_CLASSES = {
-    ("embedding", "local"): "jina_embeddings._backends.local:LocalBackend",
-    ("embedding", "fake"): "jina_embeddings._backends.fake:FakeBackend",
-    ("embedding", "api"): "jina_embeddings._backends.jina_api:JinaAPIBackend",
-    ("embedding", "openai"): "jina_embeddings._backends.openai_compat:OpenAICompatBackend",
-    ("reranker", "local"): "jina_embeddings._backends.local_rerank:LocalRerankBackend",
-    ("reranker", "fake"): "jina_embeddings._backends.fake:FakeRerankBackend",
-    ("reranker", "api"): "jina_embeddings._backends.jina_api:JinaAPIRerankBackend",
-    # vLLM, TEI and Infinity serve a Jina-compatible /rerank next to /v1/embeddings.
-    ("reranker", "openai"): "jina_embeddings._backends.jina_api:JinaAPIRerankBackend",
-}
 
 
 def choose_backend(backend: str | None, *, api_key: APIKey | None, remote: RemoteOptions) -> tuple[str, str]:
     """Return (backend name, why) following the rule in the module docstring."""
     if backend is not None:
-        if backend not in BACKENDS:
-            raise InvalidInputError(f"Unknown backend {backend!r}; use one of {', '.join(BACKENDS)}.",
-                                    field="backend")
-        return backend, "explicit"
+        return backend_row(backend).name, "explicit"
     if remote.base_url is not None:
         return "api", "auto: base_url given"
     if api_key is not None:
@@ -52,54 +40,78 @@ def choose_backend(backend: str | None, *, api_key: APIKey | None, remote: Remot
     return "local", "auto: no API key and no base_url"
 
 
-class BaseClient:
-    """Common machinery; subclasses set ``_kind`` and build their own option objects."""
+def signature_with_options(init: Any, kind: Kind) -> inspect.Signature:
+    """``init``'s signature with ``**options`` spelled out from the option table.
 
-    _kind: ClassVar[str]
+    ``help(Embedder)``, IDEs and ``inspect.signature`` then show every keyword with its
+    default, although the option list is declared only once (in :mod:`._options`).
+    """
+    sig = inspect.signature(init)
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    params += [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.annotation)
+               for o in option_specs(kind)]
+    return sig.replace(parameters=params)
 
-    def __init__(self, model: Any, *, backend: str | None, local: LocalOptions,
-                 remote: RemoteOptions, api_key: Any) -> None:
-        self.spec: ModelSpec = get_spec(model, kind=self._kind)  # type: ignore[arg-type]
-        self._api_key = resolve_api_key(api_key)
-        self.backend_name, self._backend_reason = choose_backend(backend, api_key=self._api_key,
-                                                                 remote=remote)
-        self.local_options = local
-        self.remote_options = remote
+
+def _changed(options: Any) -> list[str]:
+    defaults = type(options)()
+    return [name for name, value in vars(options).items() if getattr(defaults, name) != value]
+
+
+class Frontend:
+    """Common machinery of the public objects.
+
+    Subclasses set ``_kind`` (which options they take and which backend class serves them)
+    and ``_options_class`` (their own option object, stored as ``self.options``).
+    """
+
+    _kind: ClassVar[Kind]
+    _options_class: ClassVar[type]
+
+    def __init__(self, model: Any, *, backend: str | None, api_key: Any, options: Mapping[str, Any],
+                 transport: Any = None, async_transport: Any = None) -> None:
+        groups = split_options(self._kind, options)
+        own = self._options_class(**groups.get("embed", groups.get("rerank", {})))
+        self.local_options = LocalOptions(**groups["local"])
+        self.remote_options = RemoteOptions(**groups["remote"])
+        self.spec: ModelSpec = get_spec(model, kind=self._kind)
+        self._api_key = KeyRef(resolve_api_key(api_key))
+        self.backend_name, self._backend_reason = choose_backend(backend, api_key=self._api_key.key,
+                                                                 remote=self.remote_options)
+        self._row: BackendRow = backend_row(self.backend_name)
         self._check_backend_options()
+        self.options: Any = self._check_own_options(own)
+        self._transports = (transport, async_transport)
+        self._lock = threading.Lock()
         self._backend: Any = self._make_backend()
 
     # -- construction -------------------------------------------------------------------
+    def _check_own_options(self, options: Any) -> Any:
+        """Check this object's own options against the model and backend (subclasses)."""
+        return options
+
     def _check_backend_options(self) -> None:
-        name = self.backend_name
-        if name == "local" and not self.spec.local_supported:
+        row, name = self._row, self.backend_name
+        if row.options == "local" and not self.spec.local_supported:
             raise InvalidInputError(
                 f"Model {self.spec.name!r} cannot run locally yet; use backend='api'.", field="backend")
-        if name in ("local", "fake") and self.remote_options != RemoteOptions():
-            changed = [k for k, v in vars(self.remote_options).items() if getattr(RemoteOptions(), k) != v]
-            raise InvalidInputError(f"{', '.join(changed)} only apply to remote backends "
-                                    f"('api', 'openai'), not backend={name!r}.", field=changed[0])
-        if name in ("api", "openai", "fake") and self.local_options != LocalOptions():
-            changed = [k for k, v in vars(self.local_options).items() if getattr(LocalOptions(), k) != v]
-            raise InvalidInputError(f"{', '.join(changed)} only apply to backend='local', "
-                                    f"not backend={name!r}.", field=changed[0])
-        if name == "openai" and self.remote_options.base_url is None:
-            raise InvalidInputError("backend='openai' needs base_url= (e.g. 'http://localhost:8000/v1').",
+        for family, options in (("remote", self.remote_options), ("local", self.local_options)):
+            changed = _changed(options) if row.options != family else []
+            if changed:
+                where = "remote backends ('api', 'openai')" if family == "remote" else "backend='local'"
+                raise InvalidInputError(f"{', '.join(changed)} only apply to {where}, not backend={name!r}.",
+                                        field=changed[0])
+        if row.needs_base_url and self.remote_options.base_url is None:
+            raise InvalidInputError(f"backend={name!r} needs base_url= (e.g. 'http://localhost:8000/v1').",
                                     field="base_url")
 
     def _make_backend(self) -> Any:
-        module_name, _, cls_name = _BACKEND_CLASSES[(self._kind, self.backend_name)].partition(":")
-        cls = getattr(importlib.import_module(module_name), cls_name)
-        if self.backend_name == "local":
-            return cls(self.spec, self.local_options, **self._local_backend_kwargs())
-        if self.backend_name == "fake":
-            return cls(self.spec)
-        # Rerank backends split long document lists into requests of RerankOptions.batch_size.
-        extra = {"batch_size": self.options.batch_size} if self._kind == "reranker" else {}
-        return cls(self.spec, self.remote_options, self._api_key, protocol=self.backend_name, **extra)
-
-    def _local_backend_kwargs(self) -> dict[str, Any]:
-        """Extra constructor arguments for the local backend (subclasses add theirs)."""
-        return {}
+        cls = self._row.backend_class(self._kind)
+        transport, async_transport = self._transports
+        return cls(BackendConfig(
+            spec=self.spec, local=self.local_options, remote=self.remote_options, api_key=self._api_key.key,
+            protocol=self.backend_name, rerank=self.options if self._kind == "reranker" else None,
+            transport=transport, async_transport=async_transport))
 
     def _describe(self) -> dict[str, Any]:
         return {"model": self.spec.name, "backend": self.backend_name}
@@ -136,20 +148,16 @@ class BaseClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    # -- pickling: settings travel, the key and live resources do not -------------------
-    _TRANSIENT = ("_backend", "_api_key", "_lock")  # rebuilt on unpickling
+    # -- pickling: settings travel; live resources are rebuilt; the key follows KeyRef's rule --
+    _TRANSIENT = ("_backend", "_lock", "_transports")
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
-        state["_api_key_source"] = self._api_key.source if self._api_key else None
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        source = state.pop("_api_key_source", None)
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        # A key from the environment is read again; a key passed as an argument stays behind.
-        self._api_key = resolve_api_key(None) if source and source.startswith("env:") else None
+        self._transports = (None, None)
         try:
             self._backend = self._make_backend()
         except InvalidInputError as exc:  # e.g. the hosted API, its key given as an argument

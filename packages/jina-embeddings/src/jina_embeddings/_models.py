@@ -76,6 +76,11 @@ class ModelSpec:
         license: SPDX-like licence id.
         trust_remote_code: whether loading needs the repo's own Python code.
         late_chunking: whether the API accepts ``late_chunking`` for it.
+        matryoshka: trained so that cut vectors stay useful; ``False`` refuses ``dimensions=``
+            (v2), whatever the backend.
+        api_normalized: whether the API schema has a ``normalized`` field for it (v4, the
+            code models and ColBERT have none: their vectors come back normalized).
+        modalities: what it embeds (``("text",)``; ``("text", "image")`` for v4 and clip-v2).
         local_supported: whether the local backend can run it.
         fixed_task: for merged per-task repos, the one task baked in.
         base_model: for merged per-task repos, the registry name of the base model.
@@ -99,6 +104,9 @@ class ModelSpec:
     license: str = "cc-by-nc-4.0"
     trust_remote_code: bool = False
     late_chunking: bool = False
+    matryoshka: bool = True
+    api_normalized: bool = True
+    modalities: tuple[str, ...] = ("text",)
     local_supported: bool = True
     fixed_task: str | None = None
     base_model: str | None = None
@@ -133,7 +141,7 @@ def _v2(lang: str, params: str) -> ModelSpec:
     name = f"jina-embeddings-v2-base-{lang}"
     return ModelSpec(
         name=name, hf_repo=f"jinaai/{name}", family="v2", native_dim=768, matryoshka_dims=None,
-        api_dimensions=False, max_tokens=8192, license="apache-2.0", api_name=name,
+        api_dimensions=False, matryoshka=False, max_tokens=8192, license="apache-2.0", api_name=name,
         trust_remote_code=True, params=params,
     )
 
@@ -144,7 +152,7 @@ def _code(size: str, dim: int, dims: tuple[int, ...], params: str) -> ModelSpec:
         name=name, hf_repo=f"jinaai/{name}", family="code", native_dim=dim,
         # Matryoshka sizes are not published; the API accepts 1..native. Local: these cuts.
         matryoshka_dims=dims, max_tokens=32768, tasks=CODE_TASKS, default_task="nl2code",
-        pooling="last-token", adapter_layout="prefix", api_name=name, params=params,
+        pooling="last-token", adapter_layout="prefix", api_name=name, params=params, api_normalized=False,
     )
 
 
@@ -163,7 +171,7 @@ _REGISTRY: list[ModelSpec] = [
         native_dim=2048, matryoshka_dims=V4_DIMS, max_tokens=32768,
         tasks=("retrieval", "text-matching", "code"), default_task="retrieval",
         adapter_layout="task-kwarg", api_name="jina-embeddings-v4", trust_remote_code=True,
-        late_chunking=True, params="3.8B",
+        late_chunking=True, params="3.8B", api_normalized=False, modalities=("text", "image"),
     ),
     _code("0.5b", 896, (64, 128, 256, 512, 896), "494M"),
     _code("1.5b", 1536, (128, 256, 512, 1024, 1536), "1.54B"),
@@ -171,11 +179,11 @@ _REGISTRY: list[ModelSpec] = [
         name="jina-clip-v2", hf_repo="jinaai/jina-clip-v2", family="clip", native_dim=1024,
         matryoshka_dims=(64, 128, 256, 512, 768, 1024), max_tokens=8192, tasks=("retrieval",),
         default_task="retrieval", adapter_layout="prefix", api_name="jina-clip-v2",
-        trust_remote_code=True, params="865M",
+        trust_remote_code=True, params="865M", modalities=("text", "image"),
     ),
     ModelSpec(
         name="jina-colbert-v2", hf_repo="jinaai/jina-colbert-v2", kind="multivector",
-        family="colbert", native_dim=128, matryoshka_dims=(64, 96, 128), max_tokens=8192,
+        family="colbert", api_normalized=False, native_dim=128, matryoshka_dims=(64, 96, 128), max_tokens=8192,
         tasks=("retrieval",), default_task="retrieval", pooling="none (late interaction)",
         api_name="jina-colbert-v2", trust_remote_code=True, local_supported=False,
         params="559M",

@@ -1,4 +1,11 @@
-"""Frozen, keyword-only option objects, validated when they are built.
+"""Frozen, keyword-only option objects, validated when they are built: THE option table.
+
+Every option of :class:`~jina_embeddings.Embedder`, :class:`~jina_embeddings.Reranker` and the
+three framework adapters is declared here once: its name, type, default, valid range (the
+checks in ``__post_init__``) and its documentation (``doc`` in the field's metadata).
+:func:`option_specs` lists them for a kind of object; the adapters build their fields or
+parameters from that list (see :mod:`jina_embeddings.integration`) and the test kit's parity
+suite fails if one drifts.
 
 A bad value fails here, with :class:`~jina_embeddings.errors.InvalidInputError` naming the
 option, before any model is loaded or any request is sent. ``with_options`` style changes
@@ -17,21 +24,28 @@ Example::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import Any, Literal, TypedDict
 
-import numpy as np
 
 from .errors import InvalidInputError
+from ._backends.table import BackendRow, backend_row
 from ._models import ModelSpec
 from ._quantize import PRECISIONS, Precision, check_ranges
 from ._tasks import Task, check_task
 
-__all__ = ["DEFAULT_BASE_URL", "BackendName", "EmbedOptions", "LocalOptions", "RemoteOptions", "RerankOptions"]
+__all__ = ["DEFAULT_BASE_URL", "EmbedOptions", "EmbedderOptions", "LocalOptions", "OptionSpec", "RemoteOptions",
+           "RerankOptions", "RerankerOptions", "option_specs", "split_options"]
 
-BackendName = Literal["local", "api", "openai", "fake"]
-BACKENDS: tuple[str, ...] = ("local", "api", "openai", "fake")
 MAX_BATCH_SIZE = 2048
+Kind = Literal["embedding", "reranker"]
+
+
+def _opt(default: Any, doc: str, *, kinds: tuple[Kind, ...] = ("embedding", "reranker"), **kw: Any) -> Any:
+    """A dataclass field carrying its documentation and the kinds of object it applies to."""
+    return field(default=default, metadata={"doc": doc, "kinds": kinds}, **kw)
 
 
 def _check_bool(name: str, value: object) -> None:
@@ -80,15 +94,28 @@ class EmbedOptions:
             as one sequence, then split.
     """
 
-    task: Task | str | None = None
-    dimensions: int | None = None
-    precision: Precision = "float32"
-    normalize: bool = True
-    truncate: bool = True
-    batch_size: int | None = None
-    show_progress: bool = False
-    quantization_ranges: Any = field(default=None, compare=False)
-    late_chunking: bool = False
+    task: Task | str | None = _opt(
+        None, "retrieval (default for most models), text-matching, clustering, classification, "
+        "v4 code, or a code-model task (nl2code, qa, ...); each call's role picks the query or "
+        "document side. None: the model's default task.")
+    dimensions: int | None = _opt(
+        None, "Matryoshka size to cut vectors to (then L2-renormalized). None: the native size.")
+    precision: Precision = _opt(
+        "float32", "float32, float16, int8, uint8, binary or ubinary (bits packed MSB-first). "
+        "Framework adapters return binary vectors unpacked to +1.0/-1.0 floats.")
+    normalize: bool = _opt(True, "L2-normalize the (cut) float vectors.")
+    truncate: bool = _opt(
+        True, "Cut texts longer than the model's context (counted in the result, warned about "
+        "once); False raises InvalidInputError naming the text.")
+    batch_size: int | None = _opt(
+        None, "Texts per forward pass or per HTTP request (at most 2048). None: the backend's default.",
+        kinds=("embedding",))
+    show_progress: bool = _opt(False, "Show a progress bar for long jobs.", kinds=("embedding",))
+    quantization_ranges: Any = _opt(
+        None, "int8/uint8 calibration, shape (2, dimensions). None: learned from the first "
+        "document batch (at least 2 texts) and reused for queries.", compare=False)
+    late_chunking: bool = _opt(
+        False, "Jina API, v3/v4 only: the texts of one call are encoded as one sequence, then split.")
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -106,7 +133,7 @@ class EmbedOptions:
             object.__setattr__(self, "quantization_ranges",
                                check_ranges(self.quantization_ranges, self.dimensions))
 
-    def for_model(self, spec: ModelSpec, backend: str) -> EmbedOptions:
+    def for_model(self, spec: ModelSpec, backend: str | BackendRow) -> EmbedOptions:
         """Check the options against one model and backend; returns them with the task resolved.
 
         Raises:
@@ -115,22 +142,23 @@ class EmbedOptions:
                 chunking on a model or backend without it.
         """
         task = check_task(spec, self.task)
+        backend = backend_row(backend) if isinstance(backend, str) else backend
         _check_dimensions(spec, self.dimensions, backend)
-        if self.late_chunking and (backend != "api" or not spec.late_chunking):
+        if self.late_chunking and ("late_chunking" not in backend.capabilities or not spec.late_chunking):
             raise InvalidInputError(
                 f"late_chunking is supported by the Jina API backend for "
-                f"jina-embeddings-v3/v4 only (model {spec.name!r}, backend {backend!r}).",
+                f"jina-embeddings-v3/v4 only (model {spec.name!r}, backend {backend.name!r}).",
                 field="late_chunking")
         if self.quantization_ranges is not None and spec.native_dim and self.dimensions is None:
             check_ranges(self.quantization_ranges, spec.native_dim)
         return replace(self, task=task)
 
 
-def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: str) -> None:
+def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: BackendRow) -> None:
     if dimensions is None:
         return
     native = spec.native_dim
-    if backend == "api" and spec.family not in ("colbert",):
+    if "any_dimensions" in backend.capabilities and spec.kind != "multivector":
         if not spec.api_dimensions:
             raise InvalidInputError(
                 f"Model {spec.name!r} does not accept dimensions (no Matryoshka training); "
@@ -146,7 +174,7 @@ def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: str) -> 
             raise InvalidInputError(
                 f"dimensions={dimensions} is not a Matryoshka size of {spec.name!r}; "
                 f"valid sizes: {sizes}.", field="dimensions")
-    elif spec.family == "v2":
+    elif not spec.matryoshka:
         raise InvalidInputError(f"Model {spec.name!r} has no Matryoshka sizes; omit dimensions=.",
                                 field="dimensions")
     elif native and dimensions > native:
@@ -172,13 +200,18 @@ class LocalOptions:
         local_files_only: never reach the Hub, even when it is reachable.
     """
 
-    device: str | None = None
-    dtype: Literal["float32", "float16", "bfloat16"] | None = None
-    trust_remote_code: bool | None = None
-    merge_adapters: bool = False
-    cache_folder: str | None = None
-    revision: str | None = None
-    local_files_only: bool = False
+    device: str | None = _opt(None, "Local: 'cuda', 'cuda:1', 'mps', 'cpu'; None: cuda > mps > cpu.")
+    dtype: Literal["float32", "float16", "bfloat16"] | None = _opt(
+        None, "Local: weights dtype; None: bfloat16 on GPU, float32 on CPU.")
+    trust_remote_code: bool | None = _opt(
+        None, "Local: run the model repo's own code; None: the registry's answer for Jina "
+        "models, or whether a model folder ships code.")
+    merge_adapters: bool = _opt(
+        False, "Local v5: one copy of the weights per task with its LoRA merged in (faster, more "
+        "memory) instead of switching adapters.", kinds=("embedding",))
+    cache_folder: str | None = _opt(None, "Local: Hugging Face cache folder; None: the HF default.")
+    revision: str | None = _opt(None, "Local: model revision (branch, tag or commit) of a Hugging Face repo.")
+    local_files_only: bool = _opt(False, "Local: never reach the Hugging Face Hub.")
 
     def __post_init__(self) -> None:
         if self.dtype not in (None, "float32", "float16", "bfloat16"):
@@ -204,21 +237,21 @@ class RerankOptions:
         show_progress: progress bar for long jobs.
     """
 
-    top_n: int | None = None
-    batch_size: int | None = None
-    max_length: int | None = None
-    show_progress: bool = False
+    top_n: int | None = _opt(None, "How many results to keep, best first; None: all, sorted.",
+                             kinds=("reranker",))
+    batch_size: int | None = _opt(
+        None, "(query, document) pairs per forward pass, or documents per request; None: the "
+        "backend's default.", kinds=("reranker",))
+    max_length: int | None = _opt(
+        None, "Local cross-encoders: tokens per (query, document) pair; None: the model's maximum.",
+        kinds=("reranker",))
+    show_progress: bool = _opt(False, "Show a progress bar for long jobs.", kinds=("reranker",))
 
     def __post_init__(self) -> None:
         check_positive_int("top_n", self.top_n)
         check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
         check_positive_int("max_length", self.max_length)
         _check_bool("show_progress", self.show_progress)
-
-
-def as_array(value: Any) -> np.ndarray | None:
-    """``None`` stays ``None``; anything else becomes a float32 array."""
-    return None if value is None else np.asarray(value, dtype=np.float32)
 
 
 DEFAULT_BASE_URL = "https://api.jina.ai/v1"
@@ -245,15 +278,23 @@ class RemoteOptions:
             server cut (vLLM with Matryoshka config, TEI). ``False`` cuts client-side.
     """
 
-    base_url: str | None = None
-    timeout: float = 60.0
-    connect_timeout: float = 5.0
-    max_retries: int = 2
-    max_concurrency: int = 4
-    max_batch_chars: int = 400_000
-    allow_insecure: bool = False
-    served_model_name: str | None = None
-    server_dimensions: bool = False
+    base_url: str | None = _opt(
+        None, "Remote: server root; requests go to {base_url}/embeddings and {base_url}/rerank. "
+        "None: https://api.jina.ai/v1 for backend='api' (required for backend='openai').")
+    timeout: float = _opt(60.0, "Remote: read/write timeout per request, in seconds.")
+    connect_timeout: float = _opt(5.0, "Remote: seconds to open a connection.")
+    max_retries: int = _opt(
+        2, "Remote: retries per batch after the first attempt (408/409/429/5xx and connection "
+        "errors only), 0..20.")
+    max_concurrency: int = _opt(4, "Remote: requests in flight at once for one call, sync and async alike.")
+    max_batch_chars: int = _opt(400_000, "Remote: cap on the characters of one request, on top of batch_size.")
+    allow_insecure: bool = _opt(False, "Remote: allow sending the key over plain http:// to a non-loopback host.")
+    served_model_name: str | None = _opt(
+        None, "Remote: the model name the server expects (OpenAI-compatible servers often serve "
+        "jinaai/... ids); None: the registry name.")
+    server_dimensions: bool = _opt(
+        False, "OpenAI-compatible servers only: send dimensions and let the server cut (vLLM with "
+        "a Matryoshka config, TEI); False cuts client-side.", kinds=("embedding",))
 
     def __post_init__(self) -> None:
         if self.base_url is not None and (
@@ -270,3 +311,116 @@ class RemoteOptions:
         check_positive_int("max_batch_chars", self.max_batch_chars, optional=False)
         _check_bool("allow_insecure", self.allow_insecure)
         _check_bool("server_dimensions", self.server_dimensions)
+
+
+# -- the table, for object signatures and adapters ------------------------------------------
+_GROUPS: dict[str, tuple[type, ...]] = {
+    "embedding": (EmbedOptions, LocalOptions, RemoteOptions),
+    "reranker": (RerankOptions, LocalOptions, RemoteOptions),
+}
+_GROUP_NAMES = {EmbedOptions: "embed", RerankOptions: "rerank", LocalOptions: "local", RemoteOptions: "remote"}
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option as the table declares it.
+
+    Attributes:
+        name: the keyword, the same in the core and every adapter.
+        default: its default value.
+        annotation: its type.
+        doc: one or two sentences for docstrings and field descriptions.
+        group: ``embed``, ``rerank``, ``local`` or ``remote`` (which option object holds it).
+    """
+
+    name: str
+    default: Any
+    annotation: Any
+    doc: str
+    group: str
+
+
+def option_specs(kind: Kind) -> tuple[OptionSpec, ...]:
+    """Every option an ``Embedder`` (``"embedding"``) or ``Reranker`` (``"reranker"``) takes, in order.
+
+    Example::
+
+        >>> [o.name for o in option_specs("reranker")][:3]
+        ['top_n', 'batch_size', 'max_length']
+    """
+    if kind not in _GROUPS:
+        raise InvalidInputError(f"kind must be 'embedding' or 'reranker', got {kind!r}.", field="kind")
+    specs: list[OptionSpec] = []
+    for cls in _GROUPS[kind]:
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            if kind in f.metadata["kinds"]:
+                default = None if f.default is MISSING else f.default
+                specs.append(OptionSpec(f.name, default, hints[f.name], f.metadata["doc"], _GROUP_NAMES[cls]))
+    return tuple(specs)
+
+
+def split_options(kind: Kind, options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Keyword options -> ``{group: {name: value}}`` for the option objects of ``kind``.
+
+    Raises:
+        TypeError: an option that ``kind`` does not take (like any unexpected keyword).
+    """
+    groups: dict[str, dict[str, Any]] = {_GROUP_NAMES[cls]: {} for cls in _GROUPS[kind]}
+    known = {spec.name: spec.group for spec in option_specs(kind)}
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        what = "Embedder" if kind == "embedding" else "Reranker"
+        raise TypeError(f"{what}() got unexpected keyword argument(s): {', '.join(unknown)}")
+    for name, value in options.items():
+        groups[known[name]][name] = value
+    return groups
+
+
+class _LocalKwargs(TypedDict, total=False):
+    device: str | None
+    dtype: Literal["float32", "float16", "bfloat16"] | None
+    trust_remote_code: bool | None
+    cache_folder: str | None
+    revision: str | None
+    local_files_only: bool
+
+
+class _RemoteKwargs(TypedDict, total=False):
+    base_url: str | None
+    timeout: float
+    connect_timeout: float
+    max_retries: int
+    max_concurrency: int
+    max_batch_chars: int
+    allow_insecure: bool
+    served_model_name: str | None
+
+
+class EmbedderOptions(_LocalKwargs, _RemoteKwargs, total=False):
+    """The keyword options of :class:`~jina_embeddings.Embedder`, for static type checkers.
+
+    Names and types only; defaults, ranges and docs are on the option dataclasses above
+    (a test checks that both list the same names and types).
+    """
+
+    task: str | None
+    dimensions: int | None
+    precision: Precision
+    normalize: bool
+    truncate: bool
+    batch_size: int | None
+    show_progress: bool
+    quantization_ranges: Any
+    late_chunking: bool
+    merge_adapters: bool
+    server_dimensions: bool
+
+
+class RerankerOptions(_LocalKwargs, _RemoteKwargs, total=False):
+    """The keyword options of :class:`~jina_embeddings.Reranker`, for static type checkers."""
+
+    top_n: int | None
+    batch_size: int | None
+    max_length: int | None
+    show_progress: bool

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._frontend import BaseClient
-from ._backends.base import RerankOutput
+from typing_extensions import Unpack
+
+from ._backends.base import RerankOutput, RerankRequest
+from ._frontend import Frontend, signature_with_options
+from ._options import RerankerOptions, RerankOptions, check_positive_int
 from .errors import APIResponseValidationError
-from ._options import LocalOptions, RemoteOptions, RerankOptions, check_positive_int
 from ._results import Reranking, RerankResult, Usage
 from ._validation import check_query, check_texts
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DEFAULT_RERANKER", "Reranker"]
 
 DEFAULT_RERANKER = "jina-reranker-v3"
 
 
-class Reranker(BaseClient):
+class Reranker(Frontend):
     """Rerank documents for a query with a Jina reranker, locally or through a server.
 
     Args:
@@ -32,7 +37,9 @@ class Reranker(BaseClient):
             ``/rerank``: vLLM, TEI, Infinity) or ``"fake"``; ``None`` follows the same rule
             as :class:`~jina_embeddings.Embedder`.
         top_n, batch_size, max_length, show_progress: see :class:`~jina_embeddings.RerankOptions`.
-        Local and remote options: as for :class:`~jina_embeddings.Embedder`.
+        api_key, transport, async_transport, local and remote options: as for
+            :class:`~jina_embeddings.Embedder` (``merge_adapters`` and ``server_dimensions``
+            do not apply).
 
     Example::
 
@@ -42,40 +49,21 @@ class Reranker(BaseClient):
     """
 
     _kind = "reranker"
+    _options_class = RerankOptions
+    options: RerankOptions
 
     def __init__(
         self,
         model: str | Path = DEFAULT_RERANKER,
         *,
         backend: str | None = None,
-        top_n: int | None = None,
-        batch_size: int | None = None,
-        max_length: int | None = None,
-        show_progress: bool = False,
-        device: str | None = None,
-        dtype: str | None = None,
-        trust_remote_code: bool | None = None,
-        cache_folder: str | None = None,
-        revision: str | None = None,
-        local_files_only: bool = False,
         api_key: Any = None,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 5.0,
-        max_retries: int = 2,
-        max_concurrency: int = 4,
-        allow_insecure: bool = False,
-        served_model_name: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[RerankerOptions],
     ) -> None:
-        self.options = RerankOptions(top_n=top_n, batch_size=batch_size, max_length=max_length,
-                                     show_progress=show_progress)
-        local = LocalOptions(device=device, dtype=dtype, trust_remote_code=trust_remote_code,  # type: ignore[arg-type]
-                             cache_folder=cache_folder, revision=revision,
-                             local_files_only=local_files_only)
-        remote = RemoteOptions(base_url=base_url, timeout=timeout, connect_timeout=connect_timeout,
-                               max_retries=max_retries, max_concurrency=max_concurrency,
-                               allow_insecure=allow_insecure, served_model_name=served_model_name)
-        super().__init__(model, backend=backend, local=local, remote=remote, api_key=api_key)
+        super().__init__(model, backend=backend, api_key=api_key, options=options, transport=transport,
+                         async_transport=async_transport)
         self._log_created()
 
     @property
@@ -93,18 +81,23 @@ class Reranker(BaseClient):
         q, docs, n = self._check(query, documents, top_n)
         if not docs:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, self._backend.rerank(q, docs, top_n=n))
+        return self._finish(docs, n, self._backend.rerank(self._request(q, docs, n)))
 
     async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None = None) -> Reranking:
         """Async :meth:`rerank`: remote backends use async HTTP; local runs in a worker thread."""
         q, docs, n = self._check(query, documents, top_n)
         if not docs:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, await self._backend.arerank(q, docs, top_n=n))
+        return self._finish(docs, n, await self._backend.arerank(self._request(q, docs, n)))
 
     def _check(self, query: str, documents: Sequence[str], top_n: int | None) -> tuple[str, list[str], int | None]:
         check_positive_int("top_n", top_n)
         return check_query(query), check_texts(documents, what="document"), top_n or self.options.top_n
+
+    def _request(self, query: str, documents: list[str], top_n: int | None) -> RerankRequest:
+        opts = self.options
+        return RerankRequest(query=query, documents=documents, top_n=top_n, batch_size=opts.batch_size,
+                             max_length=opts.max_length, show_progress=opts.show_progress)
 
     def _finish(self, documents: list[str], top_n: int | None, out: RerankOutput) -> Reranking:
         seen: set[int] = set()
@@ -118,8 +111,8 @@ class Reranker(BaseClient):
         results = tuple(RerankResult(i, float(s), documents[i]) for i, s in ordered)
         return Reranking(results=results, model=out.model, usage=out.usage)
 
-    def _local_backend_kwargs(self) -> dict[str, Any]:
-        return {"rerank_options": self.options}
-
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "top_n": self.options.top_n}
+
+
+Reranker.__init__.__signature__ = signature_with_options(Reranker.__init__, "reranker")  # type: ignore[attr-defined]

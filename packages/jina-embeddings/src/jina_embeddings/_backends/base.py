@@ -18,7 +18,18 @@ import numpy as np
 from .._results import Usage
 from .._tasks import TaskBinding
 
-__all__ = ["BackendOutput", "EmbedRequest", "EmbeddingBackend", "RerankBackend", "RerankOutput"]
+__all__ = ["BackendOutput", "BackendPartialFailure", "EmbedRequest", "InputItem", "EmbeddingBackend", "RerankBackend",
+           "RerankOutput", "RerankRequest", "text_cost"]
+
+
+#: One input. Text today; the images issue widens this to ``str | Image`` and every consumer
+#: goes through :func:`text_cost` (batching) and the model's ``modalities`` (validation).
+InputItem = str
+
+
+def text_cost(item: InputItem) -> int:
+    """What one input costs when requests are capped (``max_batch_chars``): its characters."""
+    return len(item)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +40,7 @@ class EmbedRequest:
     deliver them (server-side) or leave them to the core.
     """
 
-    texts: Sequence[str]
+    texts: Sequence[InputItem]
     binding: TaskBinding
     dimensions: int | None
     precision: str
@@ -44,19 +55,42 @@ class EmbedRequest:
 class BackendOutput:
     """Raw vectors for an :class:`EmbedRequest`, in input order.
 
+    A backend never cuts, normalizes or quantizes on its own: the core does that once, for
+    every backend and for the surviving rows of a partial failure. Only a server may have
+    done part of it already, which ``precision`` and ``dimensions_applied`` say.
+
     Attributes:
-        vectors: float32 (n, d) array, or packed bytes if ``precision`` is binary/ubinary.
+        vectors: float32 (n, d) array, or packed bytes if ``precision`` is binary/ubinary;
+            for multi-vector models a list of n (tokens, d) arrays (ragged).
         precision: precision of ``vectors`` (``float32`` unless the server quantized).
         dimensions_applied: ``vectors`` are already cut to the requested size and normalized.
         truncated: number of inputs the backend cut to the model's context.
     """
 
-    vectors: np.ndarray
+    vectors: np.ndarray | list[np.ndarray]
     model: str
     usage: Usage = field(default_factory=Usage)
     precision: str = "float32"
     dimensions_applied: bool = False
     truncated: int = 0
+
+
+class BackendPartialFailure(Exception):
+    """Some batches of a request failed for good; the others finished (raised by a backend).
+
+    Never reaches the caller: the core post-processes ``output`` (the surviving rows, in
+    input order without the failed ones) exactly like a full result and raises
+    :class:`~jina_embeddings.errors.PartialBatchError` with the finished rows.
+    """
+
+    def __init__(self, message: str, *, output: BackendOutput, failed_indices: Sequence[int],
+                 errors: Sequence[BaseException], cause: BaseException) -> None:
+        super().__init__(message)
+        self.message = message
+        self.output = output
+        self.failed_indices = list(failed_indices)
+        self.errors = list(errors)
+        self.cause = cause
 
 
 @runtime_checkable
@@ -78,6 +112,22 @@ class EmbeddingBackend(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RerankRequest:
+    """One validated rerank job (mirrors :class:`EmbedRequest`).
+
+    ``top_n`` is what the caller wants in the end; a backend may ask the server for it (each
+    batch's own top ``n`` always contains the overall top ``n``) or score everything.
+    """
+
+    query: str
+    documents: Sequence[InputItem]
+    top_n: int | None
+    batch_size: int | None
+    max_length: int | None
+    show_progress: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class RerankOutput:
     """(index, score) pairs in any order, one per document or only the server's top_n.
 
@@ -95,9 +145,9 @@ class RerankBackend(Protocol):
 
     name: str
 
-    def rerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput: ...
+    def rerank(self, request: RerankRequest) -> RerankOutput: ...
 
-    async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput: ...
+    async def arerank(self, request: RerankRequest) -> RerankOutput: ...
 
     def warm_up(self) -> None: ...
 

@@ -22,7 +22,8 @@ import numpy as np
 
 from .._models import ModelSpec
 from .._results import Usage
-from .base import BackendOutput, EmbedRequest, RerankOutput
+from .base import BackendOutput, EmbedRequest, RerankOutput, RerankRequest
+from .table import BackendConfig
 
 __all__ = ["FakeBackend", "FakeRerankBackend", "fake_vector"]
 
@@ -67,9 +68,9 @@ class FakeBackend:
 
     name = "fake"
 
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
-        self.dim = spec.native_dim or _FALLBACK_DIM
+    def __init__(self, config: BackendConfig) -> None:
+        self.spec: ModelSpec = config.spec
+        self.dim = self.spec.native_dim or _FALLBACK_DIM
         self.calls = 0
 
     def embed(self, request: EmbedRequest) -> BackendOutput:
@@ -98,8 +99,8 @@ class FakeRerankBackend:
 
     name = "fake"
 
-    def __init__(self, spec: ModelSpec) -> None:
-        self.spec = spec
+    def __init__(self, config: BackendConfig) -> None:
+        self.spec: ModelSpec = config.spec
 
     @staticmethod
     def score(query: str, document: str) -> float:
@@ -107,13 +108,14 @@ class FakeRerankBackend:
         overlap = len(q & d) / len(q | d) if q | d else 0.0
         return overlap + int.from_bytes(_digest("t", document)[:4], "little") / 2**32 * 1e-6
 
-    def rerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
+    def rerank(self, request: RerankRequest) -> RerankOutput:
+        query, documents = request.query, request.documents
         scored = [(i, self.score(query, doc)) for i, doc in enumerate(documents)]
         tokens = len(_words(query)) * len(documents) + sum(len(_words(d)) for d in documents)
         return RerankOutput(scored=scored, model=self.spec.name, usage=Usage(tokens, tokens))
 
-    async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
-        return self.rerank(query, documents, top_n=top_n)
+    async def arerank(self, request: RerankRequest) -> RerankOutput:
+        return self.rerank(request)
 
     def warm_up(self) -> None:
         return None

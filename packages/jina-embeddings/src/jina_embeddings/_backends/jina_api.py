@@ -19,34 +19,28 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
 from .. import _constants as C
-from .._apikey import APIKey
 from ..errors import APIResponseValidationError
 from .._http import Reply
 from .._models import ModelSpec
-from .._options import RemoteOptions
 from .._quantize import BIT_PRECISIONS, packed_width
 from .._results import Usage
 from .remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
-from .base import EmbedRequest, RerankOutput
+from .base import EmbedRequest, RerankOutput, RerankRequest, text_cost
+from .table import BackendConfig
 
 __all__ = ["JinaAPIBackend", "JinaAPIRerankBackend", "build_embed_body", "build_rerank_body",
            "parse_rerank", "wire_for"]
 
-# Families whose API schema has no ``normalized`` field (jina-facts.md, section 2.2).
-_NO_NORMALIZED = frozenset({"v4", "code", "colbert"})
-
-
 def _sends_normalized(spec: ModelSpec) -> bool:
-    return spec.family not in _NO_NORMALIZED
+    return spec.api_normalized
 
 
 def _sends_dimensions(spec: ModelSpec, request: EmbedRequest) -> bool:
-    return request.dimensions is not None and spec.api_dimensions and spec.family != "v2"
+    return request.dimensions is not None and spec.api_dimensions
 
 
 def build_embed_body(spec: ModelSpec, request: EmbedRequest, texts: list[str], *,
@@ -170,36 +164,35 @@ class JinaAPIRerankBackend(RemoteBase):
     name = "api"
     path = "/rerank"
 
-    def __init__(self, spec: ModelSpec, remote: RemoteOptions, api_key: APIKey | None, *,
-                 protocol: str, batch_size: int | None = None) -> None:
-        super().__init__(spec, remote, api_key, protocol=protocol)
-        self.name = protocol
-        self.batch_size = min(batch_size or C.DEFAULT_RERANK_BATCH_SIZE, C.MAX_INPUTS_PER_REQUEST)
+    def __init__(self, config: BackendConfig) -> None:
+        super().__init__(config)
+        self.name = config.protocol
 
-    def _plan(self, query: str, documents: Sequence[str]) -> list[range]:
-        sizes = [len(d) for d in documents]  # query and documents were validated by the core
-        budget = max(1, self.remote.max_batch_chars - len(query))
-        return plan_batches(sizes, max_items=self.batch_size, max_chars=budget)
+    def _plan(self, request: RerankRequest) -> list[range]:
+        # query and documents were validated by the core
+        max_items = min(request.batch_size or C.DEFAULT_RERANK_BATCH_SIZE, C.MAX_INPUTS_PER_REQUEST)
+        budget = max(1, self.remote.max_batch_chars - text_cost(request.query))
+        return plan_batches(request.documents, max_items=max_items, max_cost=budget)
 
-    def _body(self, query: str, documents: Sequence[str], batch: range, top_n: int | None) -> dict[str, Any]:
-        return build_rerank_body(self.model_name, query, [documents[i] for i in batch], top_n,
-                                 protocol=self.protocol)
+    def _body(self, request: RerankRequest, batch: range) -> dict[str, Any]:
+        return build_rerank_body(self.model_name, request.query, [request.documents[i] for i in batch],
+                                 request.top_n, protocol=self.protocol)
 
-    def rerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
-        batches = self._plan(query, documents)
+    def rerank(self, request: RerankRequest) -> RerankOutput:
+        batches = self._plan(request)
 
         def run(batch: range) -> tuple[list[tuple[int, float]], Usage, str | None]:
-            reply = self.http.post(self.path, self._body(query, documents, batch, top_n))
-            return parse_rerank(reply, count=len(batch), top_n=top_n)
+            reply = self.http.post(self.path, self._body(request, batch))
+            return parse_rerank(reply, count=len(batch), top_n=request.top_n)
 
         return self._merge(batches, self.http.map(batches, run))
 
-    async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
-        batches = self._plan(query, documents)
+    async def arerank(self, request: RerankRequest) -> RerankOutput:
+        batches = self._plan(request)
 
         async def run(batch: range) -> tuple[list[tuple[int, float]], Usage, str | None]:
-            reply = await self.http.apost(self.path, self._body(query, documents, batch, top_n))
-            return parse_rerank(reply, count=len(batch), top_n=top_n)
+            reply = await self.http.apost(self.path, self._body(request, batch))
+            return parse_rerank(reply, count=len(batch), top_n=request.top_n)
 
         return self._merge(batches, await self.http.amap(batches, run))
 

@@ -37,6 +37,7 @@ from .._options import LocalOptions
 from .._results import Usage
 from .loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
 from .base import BackendOutput, EmbedRequest
+from .table import BackendConfig
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
 
@@ -157,7 +158,9 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, spec: ModelSpec, options: LocalOptions) -> None:
+    def __init__(self, config: BackendConfig) -> None:
+        spec: ModelSpec = config.spec
+        options: LocalOptions = config.local
         if options.merge_adapters and not (spec.adapter_layout == "peft" or (
                 spec.family == "v5" and spec.adapter_layout == "task-kwarg")):
             raise InvalidInputError(

@@ -22,7 +22,8 @@ from .._models import ModelSpec
 from .._options import LocalOptions, RerankOptions
 from .._results import Usage
 from .loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
-from .base import RerankOutput
+from .base import RerankOutput, RerankRequest
+from .table import BackendConfig
 
 __all__ = ["LocalRerankBackend"]
 
@@ -57,11 +58,10 @@ class LocalRerankBackend:
 
     name = "local"
 
-    def __init__(self, spec: ModelSpec, options: LocalOptions, *,
-                 rerank_options: RerankOptions | None = None) -> None:
-        self.spec = spec
-        self.options = options
-        self.rerank_options = rerank_options or RerankOptions()
+    def __init__(self, config: BackendConfig) -> None:
+        self.spec: ModelSpec = config.spec
+        self.options: LocalOptions = config.local
+        self.rerank_options: RerankOptions = config.rerank or RerankOptions()
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -74,27 +74,27 @@ class LocalRerankBackend:
                 self._loaded = load_cached(key, lambda: _load(self.spec, self.options, device, max_length))
             return self._loaded.model
 
-    def rerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
+    def rerank(self, request: RerankRequest) -> RerankOutput:
         model = self._model()
-        opts = self.rerank_options
-        batch_size = opts.batch_size or DEFAULT_BATCH_SIZE
+        query, documents = request.query, request.documents
+        batch_size = request.batch_size or DEFAULT_BATCH_SIZE
         if self.spec.family == "reranker-v3":
-            kwargs = {"max_doc_length": opts.max_length} if opts.max_length else {}
+            kwargs = {"max_doc_length": request.max_length} if request.max_length else {}
             results = model.rerank(query, list(documents), **kwargs)
             scored = [(int(r["index"]), float(r["relevance_score"])) for r in results]
         elif self.spec.family == "reranker-m0":
             scores = model.compute_score([[query, d] for d in documents], doc_type="text",
-                                         batch_size=batch_size, max_length=opts.max_length or 10240)
+                                         batch_size=batch_size, max_length=request.max_length or 10240)
             scored = list(enumerate(map(float, _as_list(scores))))
         else:
             scores = model.predict([(query, d) for d in documents], batch_size=batch_size,
-                                   show_progress_bar=opts.show_progress, convert_to_numpy=True)
+                                   show_progress_bar=request.show_progress, convert_to_numpy=True)
             scored = list(enumerate(map(float, _as_list(scores))))
         return RerankOutput(scored=scored, model=self.spec.name, usage=Usage(None, None))
 
-    async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None) -> RerankOutput:
+    async def arerank(self, request: RerankRequest) -> RerankOutput:
         """Runs :meth:`rerank` in a worker thread so the event loop never blocks."""
-        return await anyio.to_thread.run_sync(lambda: self.rerank(query, documents, top_n=top_n))
+        return await anyio.to_thread.run_sync(lambda: self.rerank(request))
 
     def warm_up(self, task: str | None = None) -> None:
         self._model()

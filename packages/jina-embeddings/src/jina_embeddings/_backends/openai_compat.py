@@ -6,8 +6,8 @@ the (task, role) pair calls for (v5: ``Query: `` / ``Document: ``) is prepended 
 server should serve the merged per-task model (e.g. ``jinaai/jina-embeddings-v5-text-small-retrieval``).
 
 ``dimensions`` is sent only with ``server_dimensions=True`` (vLLM with a Matryoshka config,
-TEI); otherwise the full vector comes back (base64) and is cut and renormalized here. Bit and
-int8 precisions are computed by the core from the floats.
+TEI); otherwise the full vector comes back (base64). Either way the core cuts (a no-op where
+the server did), renormalizes and quantizes, like for every other backend.
 
 Example::
 
@@ -28,7 +28,6 @@ import numpy as np
 from .. import _constants as C
 from ..errors import APIResponseValidationError
 from .._http import Reply
-from .._quantize import truncate_and_normalize
 from .remote import RemoteEmbeddingBackend, Wire
 from .base import EmbedRequest
 
@@ -66,14 +65,12 @@ class OpenAICompatBackend(RemoteEmbeddingBackend):
 
     def wire(self, request: EmbedRequest) -> Wire:
         width = request.dimensions if self._server_cuts(request) else self.spec.native_dim
-        return Wire("base64", width, "float32", dimensions_applied=True)
+        return Wire("base64", width, "float32", dimensions_applied=False)
 
-    def finalize(self, request: EmbedRequest, rows: np.ndarray, reply: Reply) -> np.ndarray:
-        """Cut to ``dimensions`` (unless the server did) and L2-normalize, per batch, so the
-        rows of a :class:`~jina_embeddings.errors.PartialBatchError` are final too."""
+    def check_rows(self, request: EmbedRequest, rows: np.ndarray, reply: Reply) -> None:
+        """Refuse vectors narrower than ``dimensions``: the server serves another model."""
         if request.dimensions is not None and rows.shape[1] < request.dimensions:
             raise APIResponseValidationError(
                 f"Invalid response from the server: vectors have {rows.shape[1]} values, fewer than "
                 f"dimensions={request.dimensions}; is the server serving {self.spec.name!r}?",
                 request_id=reply.request_id, retries_taken=reply.retries_taken)
-        return truncate_and_normalize(rows, request.dimensions, request.normalize)

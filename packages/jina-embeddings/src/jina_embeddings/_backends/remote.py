@@ -4,8 +4,9 @@ Nothing here does I/O; :mod:`jina_embeddings._http` sends. A backend subclass on
 a batch becomes a request body (:meth:`RemoteEmbeddingBackend.build_body`) and what comes
 back (:meth:`RemoteEmbeddingBackend.wire`); this module plans the batches, checks every
 response (count, index permutation, width, finite values), puts rows back in input order and
-raises :class:`~jina_embeddings.errors.PartialBatchError` rather than ever returning fewer
-vectors than texts.
+raises :class:`~jina_embeddings._backends.base.BackendPartialFailure` (which the core turns
+into :class:`~jina_embeddings.errors.PartialBatchError`) rather than ever returning fewer
+vectors than texts. Rows come back raw: cutting, normalizing and quantizing is the core's job.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import base64
 import binascii
 import ipaddress
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -23,13 +24,14 @@ import numpy as np
 
 from .. import _constants as C
 from .._apikey import APIKey
-from ..errors import APIResponseValidationError, InvalidInputError, PartialBatchError
+from ..errors import APIResponseValidationError, InvalidInputError
 from .._http import HTTPClient, Reply, is_fatal
 from .._models import ModelSpec
 from .._options import DEFAULT_BASE_URL, RemoteOptions
 from .._quantize import BIT_PRECISIONS
 from .._results import Usage
-from .base import BackendOutput, EmbedRequest
+from .base import BackendOutput, BackendPartialFailure, EmbedRequest, InputItem, text_cost
+from .table import BackendConfig
 
 __all__ = ["RemoteBase", "RemoteEmbeddingBackend", "Wire", "check_base_url", "decode_vector",
            "parse_embeddings", "parse_usage", "plan_batches"]
@@ -75,25 +77,29 @@ def check_base_url(base_url: str | None, api_key: APIKey | None, *, allow_insecu
 
 
 # -- batching ---------------------------------------------------------------------------------
-def plan_batches(sizes: Sequence[int], *, max_items: int, max_chars: int) -> list[range]:
-    """Contiguous batches of at most ``max_items`` inputs and ``max_chars`` characters.
+def plan_batches(items: Sequence[InputItem], *, max_items: int, max_cost: int,
+                 cost: Callable[[InputItem], int] = text_cost) -> list[range]:
+    """Contiguous batches of at most ``max_items`` inputs whose ``cost`` adds up to ``max_cost``.
 
-    An input longer than ``max_chars`` travels alone (the server truncates or refuses it).
+    ``cost`` is characters for text (the default); other input kinds bring their own (an
+    image's bytes, say). An input costing more than ``max_cost`` travels alone (the server
+    truncates or refuses it).
 
     Example::
 
-        >>> plan_batches([5, 5, 5], max_items=2, max_chars=100)
+        >>> plan_batches(["aaaaa", "bbbbb", "ccccc"], max_items=2, max_cost=100)
         [range(0, 2), range(2, 3)]
     """
     batches: list[range] = []
-    start = chars = 0
-    for i, size in enumerate(sizes):
-        if i > start and (i - start >= max_items or chars + size > max_chars):
+    start = spent = 0
+    for i, item in enumerate(items):
+        size = cost(item)
+        if i > start and (i - start >= max_items or spent + size > max_cost):
             batches.append(range(start, i))
-            start, chars = i, 0
-        chars += size
-    if sizes:
-        batches.append(range(start, len(sizes)))
+            start, spent = i, 0
+        spent += size
+    if items:
+        batches.append(range(start, len(items)))
     return batches
 
 
@@ -189,16 +195,17 @@ class RemoteBase:
 
     name = "remote"
 
-    def __init__(self, spec: ModelSpec, remote: RemoteOptions, api_key: APIKey | None, *,
-                 protocol: str) -> None:
-        self.spec = spec
-        self.remote = remote
-        self.protocol = protocol
+    def __init__(self, config: BackendConfig) -> None:
+        self.spec: ModelSpec = config.spec
+        self.remote: RemoteOptions = config.remote
+        self.protocol = config.protocol
+        remote, api_key = config.remote, config.api_key
         base_url = check_base_url(remote.base_url, api_key, allow_insecure=remote.allow_insecure,
-                                  protocol=protocol)
+                                  protocol=self.protocol)
         self.http = HTTPClient(base_url, api_key=api_key, timeout=remote.timeout,
                                connect_timeout=remote.connect_timeout, max_retries=remote.max_retries,
                                max_concurrency=remote.max_concurrency)
+        self.http.transport, self.http.async_transport = config.transport, config.async_transport
 
     @property
     def model_name(self) -> str:
@@ -255,9 +262,9 @@ class RemoteEmbeddingBackend(RemoteBase):
     def wire(self, request: EmbedRequest) -> Wire:
         raise NotImplementedError
 
-    def finalize(self, request: EmbedRequest, rows: np.ndarray, reply: Reply) -> np.ndarray:
-        """Post-process one batch's checked rows (default: as they are)."""
-        return rows
+    def check_rows(self, request: EmbedRequest, rows: np.ndarray, reply: Reply) -> None:
+        """Extra checks of one batch's rows (default: none). Never changes them: the core
+        post-processes every row, of a success or of a partial failure, the same way."""
 
     # -- the two entry points ---------------------------------------------------------------
     def embed(self, request: EmbedRequest) -> BackendOutput:
@@ -280,15 +287,15 @@ class RemoteEmbeddingBackend(RemoteBase):
 
     def plan(self, request: EmbedRequest) -> list[range]:
         """Batches for ``request`` (late chunking: one request, since inputs share context)."""
-        sizes = [len(t) for t in request.texts]  # texts were validated by the core
+        count = len(request.texts)  # texts were validated by the core
         if request.late_chunking:
-            if len(sizes) > C.MAX_INPUTS_PER_REQUEST:
+            if count > C.MAX_INPUTS_PER_REQUEST:
                 raise InvalidInputError(
-                    f"late_chunking sends all texts of a call in one request; {len(sizes)} texts exceed "
+                    f"late_chunking sends all texts of a call in one request; {count} texts exceed "
                     f"the limit of {C.MAX_INPUTS_PER_REQUEST}.", field="late_chunking")
-            return [range(len(sizes))]
+            return [range(count)]
         max_items = min(request.batch_size or self.default_batch_size, C.MAX_INPUTS_PER_REQUEST)
-        return plan_batches(sizes, max_items=max_items, max_chars=self.remote.max_batch_chars)
+        return plan_batches(request.texts, max_items=max_items, max_cost=self.remote.max_batch_chars)
 
 
 class _EmbedCall:
@@ -317,7 +324,7 @@ class _EmbedCall:
     def parse(self, batch: range, reply: Reply) -> tuple[np.ndarray, Usage, str | None]:
         rows, usage, model = parse_embeddings(reply, count=len(batch), width=self.wire.width,
                                               embedding_type=self.wire.embedding_type)
-        rows = self.backend.finalize(self.request, rows, reply)
+        self.backend.check_rows(self.request, rows, reply)
         if self.progress is not None:
             self.progress.update(len(batch))
         return rows, usage, model
@@ -328,6 +335,10 @@ class _EmbedCall:
         failed = [(b, r) for b, r in zip(self.batches, results, strict=True) if isinstance(r, BaseException)]
         if failed:
             self._raise(failed, results)
+        return self._output(results)
+
+    def _output(self, results: Sequence[Any]) -> BackendOutput:
+        """The rows of finished batches (in input order) as one raw output."""
         rows = np.concatenate([r[0] for r in results])
         usage = reduce(lambda a, b: a + b, (r[1] for r in results), Usage())
         model = next((r[2] for r in results if r[2]), None) or self.backend.spec.name
@@ -339,13 +350,10 @@ class _EmbedCall:
         first = next((e for e in errors if is_fatal(e)), errors[0])
         if len(failed) == len(self.batches):
             raise first
-        vectors: list[Any] = [None] * len(self.request.texts)
-        for batch, result in zip(self.batches, results, strict=True):
-            if not isinstance(result, BaseException):
-                vectors[batch.start:batch.stop] = list(result[0])
+        survivors = [r for r in results if not isinstance(r, BaseException)]
         failed_indices = [i for batch, _ in failed for i in batch]
-        raise PartialBatchError(
-            f"{len(failed_indices)} of {len(vectors)} texts failed ({len(failed)} of {len(self.batches)} "
-            f"requests) after retries: {type(first).__name__}: {first}. The other vectors are in "
-            ".vectors (None where failed); retry the texts in .failed_indices.",
-            vectors=vectors, failed_indices=failed_indices, errors=errors) from first
+        total = len(self.request.texts)
+        raise BackendPartialFailure(
+            f"{len(failed_indices)} of {total} texts failed ({len(failed)} of {len(self.batches)} "
+            f"requests) after retries: {type(first).__name__}: {first}.",
+            output=self._output(survivors), failed_indices=failed_indices, errors=errors, cause=first)

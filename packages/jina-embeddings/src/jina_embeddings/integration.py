@@ -1,0 +1,82 @@
+"""The surface that framework adapters build on: import this, never a private module.
+
+``langchain-jina-embeddings``, ``llama-index-jina-embeddings`` and ``jina-embeddings-haystack``
+import only ``jina_embeddings`` and ``jina_embeddings.integration`` (a test enforces it), so
+the core's internals can change without breaking them. Your own adapter should do the same.
+
+What is here:
+
+* the option table (:func:`option_specs`, :class:`OptionSpec`): every option's name, type,
+  default and documentation, declared once in the core. Adapters derive their fields or
+  parameters from it (:func:`pydantic_fields` for pydantic-based frameworks) instead of
+  restating them; the test kit's parity suite checks the result.
+* the backend table (:data:`BACKENDS`, :func:`backend_row`): names, default batch sizes,
+  capabilities.
+* the key: :class:`APIKey`, :func:`resolve_api_key`, :data:`API_KEY_ENV_VARS` and
+  :class:`KeyRef`, which holds the one rule for copying and pickling a key.
+* input checks that frameworks run before their own bookkeeping (:func:`check_query`,
+  :func:`check_texts`).
+
+Example::
+
+    from jina_embeddings.integration import option_specs
+
+    for option in option_specs("embedding"):
+        print(option.name, option.default, option.doc)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._apikey import ENV_VARS as API_KEY_ENV_VARS
+from ._apikey import APIKey, KeyRef, resolve_api_key
+from ._backends.table import BACKENDS, BackendRow, backend_row, default_batch_sizes
+from ._options import OptionSpec, option_specs
+from ._validation import check_query, check_text, check_texts
+
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "BACKENDS",
+    "APIKey",
+    "BackendRow",
+    "KeyRef",
+    "OptionSpec",
+    "adapter_options",
+    "backend_row",
+    "check_query",
+    "check_text",
+    "check_texts",
+    "default_batch_sizes",
+    "option_specs",
+    "pydantic_fields",
+    "resolve_api_key",
+]
+
+
+def adapter_options(kind: str, *, exclude: tuple[str, ...] = (), defaults: Mapping[str, Any] | None = None
+                    ) -> tuple[OptionSpec, ...]:
+    """The options an adapter exposes: the core's, minus ``exclude``, with framework ``defaults``.
+
+    A framework default differs from the core's only where the framework it replaces has a
+    convention users rely on (LangChain's ``JinaRerank(top_n=3)``); say why where you pass it.
+    """
+    from dataclasses import replace
+
+    defaults = dict(defaults or {})
+    specs = tuple(replace(o, default=defaults.pop(o.name, o.default))
+                  for o in option_specs(kind) if o.name not in exclude)  # type: ignore[arg-type]
+    if defaults:
+        raise TypeError(f"not options of {kind}: {', '.join(sorted(defaults))}")
+    return specs
+
+
+def pydantic_fields(options: tuple[OptionSpec, ...], *, field: Any) -> dict[str, Any]:
+    """``{name: (annotation, field(default, description=doc))}`` for ``pydantic.create_model``.
+
+    ``field`` is the framework's ``Field`` (LlamaIndex re-exports pydantic's through its bridge).
+    Values are validated by the core when the adapter builds its core object, not by pydantic
+    constraints: one rule, one place.
+    """
+    return {o.name: (o.annotation, field(default=o.default, description=o.doc)) for o in options}

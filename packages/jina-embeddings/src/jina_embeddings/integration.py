@@ -27,6 +27,9 @@ Example::
 
 from __future__ import annotations
 
+import functools
+import operator
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +52,7 @@ __all__ = [
     "check_text",
     "check_texts",
     "default_batch_sizes",
+    "held_key",
     "option_specs",
     "pydantic_fields",
     "resolve_api_key",
@@ -79,4 +83,22 @@ def pydantic_fields(options: tuple[OptionSpec, ...], *, field: Any) -> dict[str,
     Values are validated by the core when the adapter builds its core object, not by pydantic
     constraints: one rule, one place.
     """
-    return {o.name: (o.annotation, field(default=o.default, description=o.doc)) for o in options}
+    return {o.name: (_loosen(o.annotation), field(default=o.default, description=o.doc)) for o in options}
+
+
+def _loosen(annotation: Any) -> Any:
+    """``Literal[...]`` (and unions holding one) -> ``str``: the core checks the value and
+    raises its own ``InvalidInputError`` naming the valid ones, in every framework alike."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    if args and any(typing.get_origin(a) is typing.Literal for a in args):
+        loose = tuple(dict.fromkeys(_loosen(a) for a in args))
+        return functools.reduce(operator.or_, loose)
+    return annotation
+
+
+def held_key(core_object: Any) -> APIKey | None:
+    """The key an ``Embedder`` or ``Reranker`` holds (``None`` after unpickling an argument key)."""
+    ref = getattr(core_object, "_api_key", None)
+    return ref.key if isinstance(ref, KeyRef) else None

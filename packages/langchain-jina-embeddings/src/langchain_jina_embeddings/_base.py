@@ -9,11 +9,15 @@ bad option fails at construction with the core's ``InvalidInputError``.
 Why frozen: the core client is built from the fields; a field changed afterwards would
 leave it stale. ``model_copy(update=...)`` builds a new, validated object instead.
 
+The options are not restated here: :func:`option_fields` generates the pydantic fields
+(name, type, default, description) from the core's option table, so LangChain shows exactly
+the core's options under the core's names.
+
 The API key (``SecretStr``) never leaves the process: ``repr`` masks it, ``dumpd`` writes
 a secret reference (``JINA_API_KEY``) in its place, and pickles never hold it. Pickling
-follows the core client's rule (the client pickles itself, keeping its backend and learned
-calibration): a key that came from the environment is read from it again on unpickling; a
-key passed as an argument stays behind.
+follows the core's one rule (:class:`jina_embeddings.integration.KeyRef`, carried by the core
+object, which pickles itself with its backend and learned calibration): a key that came from
+the environment is read from it again on unpickling; a key passed as an argument stays behind.
 """
 
 from __future__ import annotations
@@ -24,19 +28,15 @@ from typing import Any, ClassVar
 
 from langchain_core.load.serializable import Serializable
 from langchain_core.utils import secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, create_model, model_validator
 from typing_extensions import Self
 
 from jina_embeddings import JinaError
-from jina_embeddings._apikey import ENV_VARS
-from jina_embeddings._options import LocalOptions, RemoteOptions
+from jina_embeddings.integration import API_KEY_ENV_VARS, adapter_options, held_key, pydantic_fields
 
-__all__ = ["LOCAL_DEFAULTS", "REMOTE_DEFAULTS", "JinaModel"]
+__all__ = ["JinaModel", "option_fields"]
 
-# Field defaults come from the core's option objects: one source of truth for every adapter.
-LOCAL_DEFAULTS = LocalOptions()
-REMOTE_DEFAULTS = RemoteOptions()
-_key_from_env = secret_from_env(list(ENV_VARS), default=None)
+_key_from_env = secret_from_env(list(API_KEY_ENV_VARS), default=None)
 
 
 def _core_error(exc: ValidationError) -> JinaError | None:
@@ -86,39 +86,9 @@ class JinaModel(Serializable):
     (OpenAI-compatible server at ``base_url``) or ``"fake"`` (deterministic, offline, for
     tests). ``None``: ``"api"`` if ``base_url`` or an API key is given, else ``"local"``."""
 
-    # -- local backend ---------------------------------------------------------------------
-    device: str | None = LOCAL_DEFAULTS.device
-    """Local: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``; ``None`` = cuda > mps > cpu."""
-    dtype: str | None = LOCAL_DEFAULTS.dtype
-    """Local: ``"float32"``, ``"float16"``, ``"bfloat16"``; ``None`` = bfloat16 on GPU, float32 on CPU."""
-    trust_remote_code: bool | None = LOCAL_DEFAULTS.trust_remote_code
-    """Local: run the model repo's own code; ``None`` = the registry's answer for Jina models."""
-    cache_folder: str | None = LOCAL_DEFAULTS.cache_folder
-    """Local: Hugging Face cache folder; ``None`` = the HF default."""
-    revision: str | None = LOCAL_DEFAULTS.revision
-    """Local: model revision (branch, tag or commit) of a Hugging Face repo."""
-    local_files_only: bool = LOCAL_DEFAULTS.local_files_only
-    """Local: never reach the Hugging Face Hub."""
-
-    # -- remote backends -------------------------------------------------------------------
-    api_key: SecretStr | None = Field(
-        default_factory=_key_from_env, alias="jina_api_key")
+    api_key: SecretStr | None = Field(default_factory=_key_from_env, alias="jina_api_key")
     """Remote: the Jina API key; default ``JINA_API_KEY``, else ``JINAAI_API_KEY``. Also
     accepted as ``jina_api_key`` (the langchain-community name). Never shown or serialized."""
-    base_url: str | None = REMOTE_DEFAULTS.base_url
-    """Remote: server root, e.g. ``http://localhost:8080/v1``; ``None`` = ``https://api.jina.ai/v1``."""
-    timeout: float = REMOTE_DEFAULTS.timeout
-    """Remote: read/write timeout per request, in seconds."""
-    connect_timeout: float = REMOTE_DEFAULTS.connect_timeout
-    """Remote: seconds to open a connection."""
-    max_retries: int = REMOTE_DEFAULTS.max_retries
-    """Remote: retries per request on 408/409/429/5xx and connection errors."""
-    max_concurrency: int = REMOTE_DEFAULTS.max_concurrency
-    """Remote: requests in flight at once for one call."""
-    allow_insecure: bool = REMOTE_DEFAULTS.allow_insecure
-    """Remote: allow sending the key over plain ``http://`` to a non-loopback host."""
-    served_model_name: str | None = REMOTE_DEFAULTS.served_model_name
-    """Remote: the model name the server expects, if not the registry name."""
 
     def __init__(self, **kwargs: Any) -> None:
         """Validate the options and build the core client (nothing is loaded or sent).
@@ -161,14 +131,20 @@ class JinaModel(Serializable):
         memo[id(self._core)] = self._core  # immutable settings: the copy shares the client
         return super().__deepcopy__(memo)
 
-    # -- pickling: like the core client, which pickles itself without the key ---------------
+    # -- pickling: the key follows the core object's KeyRef rule --------------------------
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
         state["__dict__"] = {**state["__dict__"], "api_key": None}
-        state["jina_key_from_env"] = self.api_key is not None and "api_key" not in self.model_fields_set
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__(state)
-        if state.get("jina_key_from_env"):  # read it again, as the core client does
-            self.__dict__["api_key"] = _key_from_env()
+        key = held_key(self._core)  # what the unpickled core object holds: env key re-read, or none
+        self.__dict__["api_key"] = SecretStr(key.get_secret_value()) if key is not None else None
+
+
+def option_fields(name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (),
+                  defaults: dict[str, Any] | None = None) -> Any:
+    """A pydantic model class ``name`` on ``base`` with one field per core option of ``kind``."""
+    options = adapter_options(kind, exclude=exclude, defaults=defaults)
+    return create_model(name, __base__=base, **pydantic_fields(options, field=Field))

@@ -15,16 +15,16 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field, field_validator
 
 from jina_embeddings import DEFAULT_MODEL, Embedder
-from jina_embeddings._options import EmbedOptions
 
-from ._base import LOCAL_DEFAULTS, REMOTE_DEFAULTS, JinaModel
+from ._base import JinaModel, option_fields
 
 __all__ = ["JinaEmbeddings"]
 
-_EMBED = EmbedOptions()
+# One field per core option (name, type, default, description from the core's table).
+_EmbedderFields = option_fields("_EmbedderFields", "embedding", base=JinaModel)
 
 
-class JinaEmbeddings(JinaModel, Embeddings):
+class JinaEmbeddings(_EmbedderFields, Embeddings):  # type: ignore[misc,valid-type]
     """Jina embedding models for LangChain, run locally or through the Jina API.
 
     A drop-in for ``langchain_community.embeddings.JinaEmbeddings`` (``model_name`` and
@@ -44,6 +44,10 @@ class JinaEmbeddings(JinaModel, Embeddings):
     Binary precisions come back unpacked to ±1.0 floats (cosine on them ranks like Hamming
     distance); the packed bytes and token usage are on the core object, :attr:`embedder`.
     The object is immutable; ``model_copy(update={...})`` gives a changed copy.
+
+    Every core option is a field of the same name (``task``, ``dimensions``, ``precision``,
+    ``batch_size``, ``device``, ``timeout``, ...; see ``JinaEmbeddings.model_fields`` or the
+    core's ``Embedder`` for the list with defaults and descriptions).
     """
 
     _core_class: ClassVar[type] = Embedder
@@ -52,35 +56,6 @@ class JinaEmbeddings(JinaModel, Embeddings):
     """Registry name (``jina-embeddings-v5-text-small``, ``-nano``, ``jina-embeddings-v3``,
     ``jina-embeddings-v4``, code models ...), a Hugging Face repo id, or a local model folder.
     Also accepted as ``model_name`` (the langchain-community name)."""
-    task: str | None = _EMBED.task
-    """``retrieval`` (default for most models), ``text-matching``, ``clustering``,
-    ``classification``, or a code task (``nl2code``, ``qa`` ...). Each call's role picks the
-    query or document side. ``None``: the model's default task."""
-    dimensions: int | None = _EMBED.dimensions
-    """Matryoshka size to cut vectors to (then renormalized); ``None``: the native size."""
-    precision: str = _EMBED.precision
-    """``float32``, ``float16``, ``int8``, ``uint8``, ``binary`` or ``ubinary``. Vectors come
-    back as floats; binary ones as ±1.0."""
-    normalize: bool = _EMBED.normalize
-    """L2-normalize the (cut) vectors."""
-    truncate: bool = _EMBED.truncate
-    """Cut texts longer than the model's context (with a warning); ``False`` raises instead."""
-    batch_size: int | None = _EMBED.batch_size
-    """Texts per forward pass or per HTTP request; ``None``: the backend's default."""
-    show_progress: bool = _EMBED.show_progress
-    """Show a progress bar for long jobs."""
-    quantization_ranges: list[list[float]] | None = None
-    """``int8``/``uint8`` calibration, shape (2, dimensions); ``None``: learned from the first
-    document batch and reused for queries."""
-    late_chunking: bool = _EMBED.late_chunking
-    """Jina API, v3/v4: the texts of one call are encoded as one sequence, then split."""
-    merge_adapters: bool = LOCAL_DEFAULTS.merge_adapters
-    """Local: one model per task with its LoRA merged in (faster, more memory)."""
-    max_batch_chars: int = REMOTE_DEFAULTS.max_batch_chars
-    """Remote: cap on the characters of one request, on top of ``batch_size``."""
-    server_dimensions: bool = REMOTE_DEFAULTS.server_dimensions
-    """OpenAI-compatible servers: let the server cut to ``dimensions``."""
-
     @field_validator("quantization_ranges", mode="before")
     @classmethod
     def _ranges_as_lists(cls, value: Any) -> Any:

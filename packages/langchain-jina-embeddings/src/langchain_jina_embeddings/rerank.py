@@ -17,17 +17,18 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import Field
 
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
-from jina_embeddings._options import RerankOptions
 
-from ._base import JinaModel
+from ._base import JinaModel, option_fields
 
 __all__ = ["JinaRerank"]
 
-_RERANK = RerankOptions()
+# One field per core option; top_n defaults to 3 like langchain-community's JinaRerank, so
+# swapping the import changes nothing.
+_RerankerFields = option_fields("_RerankerFields", "reranker", base=JinaModel, defaults={"top_n": 3})
 _USE_DEFAULT = -1  # langchain-community's ``rerank(top_n=-1)``: "use self.top_n"
 
 
-class JinaRerank(JinaModel, BaseDocumentCompressor):
+class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,valid-type]
     """Jina rerankers for LangChain, run locally or through the Jina API.
 
     A drop-in for ``langchain_community.document_compressors.JinaRerank`` (``jina_api_key``
@@ -55,15 +56,6 @@ class JinaRerank(JinaModel, BaseDocumentCompressor):
     model: str = Field(default=DEFAULT_RERANKER, alias="model_name")
     """Registry name (``jina-reranker-v3``, ``jina-reranker-m0``,
     ``jina-reranker-v2-base-multilingual``), a repo id or a local cross-encoder folder."""
-    top_n: int | None = 3
-    """How many documents to keep (best first); ``None``: all, sorted."""
-    batch_size: int | None = _RERANK.batch_size
-    """(query, document) pairs per forward pass, or documents per request."""
-    max_length: int | None = _RERANK.max_length
-    """Local cross-encoders: tokens per (query, document) pair; ``None``: the model's maximum."""
-    show_progress: bool = _RERANK.show_progress
-    """Show a progress bar for long jobs."""
-
     @property
     def reranker(self) -> Reranker:
         """The core ``Reranker`` (usage, ``warm_up()``, ``close()``)."""

@@ -16,11 +16,11 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 
 from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
-from jina_embeddings._apikey import resolve_api_key
+from jina_embeddings.integration import KeyRef, resolve_api_key
 
 from ._events import ChunkEvents
-from ._options import CoreClientOptions
-from ._private import ClientCache, SecretSlot
+from ._options import core_kwargs, core_option_fields
+from ._client_cache import ClientCache
 
 __all__ = ["DEFAULT_EMBED_BATCH_SIZES", "JinaEmbedding"]
 
@@ -33,7 +33,12 @@ dispatcher = instrument.get_dispatcher(__name__)
 DEFAULT_EMBED_BATCH_SIZES = DEFAULT_BATCH_SIZES  # the core's per-backend defaults, one source
 
 
-class JinaEmbedding(CoreClientOptions, BaseEmbedding):
+# batch_size is LlamaIndex's embed_batch_size (BaseEmbedding's own field, default by backend).
+_EXCLUDE = ("batch_size",)
+_EmbeddingFields = core_option_fields("_EmbeddingFields", "embedding", base=BaseEmbedding, exclude=_EXCLUDE)
+
+
+class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
     """Jina embeddings for LlamaIndex, locally or through the Jina API, right task per role.
 
     A drop-in for ``llama_index.embeddings.jinaai.JinaEmbedding`` (change the import): queries
@@ -67,7 +72,7 @@ class JinaEmbedding(CoreClientOptions, BaseEmbedding):
 
     model: str = Field(default=DEFAULT_MODEL, description="Model name, repo id or local folder.")
     embed_batch_size: int = Field(
-        default=DEFAULT_EMBED_BATCH_SIZES["local"], gt=0, le=2048,
+        default=DEFAULT_EMBED_BATCH_SIZES["local"],
         description="Texts per forward pass / HTTP request (the core's batch_size); also the "
         "size of the chunks LlamaIndex reports in its embedding events. Default by backend: "
         "32 local, 128 API.",
@@ -77,39 +82,7 @@ class JinaEmbedding(CoreClientOptions, BaseEmbedding):
         description="Accepted for compatibility and ignored: async batches are bounded by "
         "max_concurrency in the core, not by LlamaIndex workers.",
     )
-    task: str | None = Field(
-        default=None,
-        description="retrieval (default for most models), text-matching, clustering, "
-        "classification, or a code task; the role of each call picks the query or document side.",
-    )
-    dimensions: int | None = Field(default=None, description="Matryoshka size; None = native.")
-    precision: str = Field(
-        default="float32",
-        description="float32, float16, int8, uint8, binary or ubinary. Binary precisions are "
-        "returned unpacked as +1.0/-1.0 floats (what vector stores hold).",
-    )
-    normalize: bool = Field(default=True, description="L2-normalize the (cut) float vectors.")
-    truncate: bool = Field(
-        default=True, description="Cut texts over the model's context (False: raise instead)."
-    )
-    late_chunking: bool = Field(
-        default=False,
-        description="Jina API, v3/v4 only: the texts of one call are encoded as one sequence.",
-    )
-    quantization_ranges: list[list[float]] | None = Field(
-        default=None, description="int8/uint8 calibration, shape (2, dimensions); None = learned "
-        "from the first document batch.",
-    )
-    merge_adapters: bool = Field(
-        default=False, description="Local v5: one merged copy of the weights per task instead of "
-        "switching LoRA adapters.",
-    )
-    max_batch_chars: int = Field(default=400_000, description="Remote: cap on the characters of one request.")
-    server_dimensions: bool = Field(
-        default=False, description="OpenAI-compatible servers: let the server cut to dimensions.",
-    )
-
-    _secret: SecretSlot = PrivateAttr(default_factory=SecretSlot)
+    _secret: KeyRef = PrivateAttr(default_factory=KeyRef)
     _clients: ClientCache[Embedder] = PrivateAttr(default_factory=ClientCache)  # by show_progress
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None,
@@ -117,7 +90,7 @@ class JinaEmbedding(CoreClientOptions, BaseEmbedding):
         chosen = _choose_model(model, kwargs.pop("model_name", None))
         default_batch = "embed_batch_size" not in kwargs
         super().__init__(model=chosen, model_name=chosen, **kwargs)
-        self._secret = SecretSlot(resolve_api_key(api_key) if api_key is not None else None)
+        self._secret = KeyRef(resolve_api_key(api_key) if api_key is not None else None)
         client = self._client()  # validates every option now, loads and sends nothing
         if default_batch:  # depends on the backend the core chose; the client follows on next use
             self.embed_batch_size = DEFAULT_EMBED_BATCH_SIZES[client.backend_name]
@@ -133,15 +106,8 @@ class JinaEmbedding(CoreClientOptions, BaseEmbedding):
 
     # -- the core client ----------------------------------------------------------------------
     def _core_options(self, show_progress: bool) -> dict[str, Any]:
-        return {
-            **self._client_options(),
-            "model": self.model, "task": self.task, "dimensions": self.dimensions,
-            "precision": self.precision, "normalize": self.normalize, "truncate": self.truncate,
-            "batch_size": self.embed_batch_size, "late_chunking": self.late_chunking,
-            "quantization_ranges": self.quantization_ranges, "merge_adapters": self.merge_adapters,
-            "max_batch_chars": self.max_batch_chars, "server_dimensions": self.server_dimensions,
-            "show_progress": self.show_progress or show_progress,
-        }
+        return {**core_kwargs(self, "embedding", exclude=_EXCLUDE), "model": self.model,
+                "batch_size": self.embed_batch_size, "show_progress": self.show_progress or show_progress}
 
     def _client(self, show_progress: bool = False) -> Embedder:
         """The core ``Embedder`` for the current fields (rebuilt if a field changed).

@@ -22,17 +22,22 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
 from jina_embeddings import DEFAULT_RERANKER, InvalidInputError, Reranker, Reranking
-from jina_embeddings._apikey import resolve_api_key
+from jina_embeddings.integration import KeyRef, resolve_api_key
 
-from ._options import CoreClientOptions
-from ._private import ClientCache, SecretSlot
+from ._options import core_kwargs, core_option_fields
+from ._client_cache import ClientCache
 
 __all__ = ["JinaRerank"]
 
 dispatcher = instrument.get_dispatcher(__name__)
 
 
-class JinaRerank(CoreClientOptions, BaseNodePostprocessor):
+# top_n defaults to 2 like the integration it replaces and core SentenceTransformerRerank, so
+# swapping the import changes nothing; None keeps all.
+_RerankFields = core_option_fields("_RerankFields", "reranker", base=BaseNodePostprocessor, defaults={"top_n": 2})
+
+
+class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
     """Rerank retrieved nodes with a Jina reranker, locally or through the Jina API.
 
     A drop-in for ``llama_index.postprocessor.jinaai_rerank.JinaRerank`` (change the import),
@@ -58,25 +63,13 @@ class JinaRerank(CoreClientOptions, BaseNodePostprocessor):
     model_config = ConfigDict(extra="forbid", protected_namespaces=("pydantic_model_",))
 
     model: str = Field(default=DEFAULT_RERANKER, description="Reranker name, repo id or local folder.")
-    top_n: int | None = Field(
-        default=2,
-        description="Nodes to keep, best first. 2 like the integration it replaces and core "
-        "SentenceTransformerRerank, so swapping the import changes nothing; None keeps all.",
-    )
-    batch_size: int | None = Field(
-        default=None, description="(query, document) pairs per forward pass / documents per request."
-    )
-    max_length: int | None = Field(
-        default=None, description="Local cross-encoders: tokens per (query, document) pair."
-    )
-
-    _secret: SecretSlot = PrivateAttr(default_factory=SecretSlot)
+    _secret: KeyRef = PrivateAttr(default_factory=KeyRef)
     _clients: ClientCache[Reranker] = PrivateAttr(default_factory=ClientCache)
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(model=os.fspath(model) if model is not None else DEFAULT_RERANKER, **kwargs)
-        self._secret = SecretSlot(resolve_api_key(api_key) if api_key is not None else None)
+        self._secret = KeyRef(resolve_api_key(api_key) if api_key is not None else None)
         self._client()  # validates every option now, loads and sends nothing
 
     @classmethod
@@ -85,8 +78,7 @@ class JinaRerank(CoreClientOptions, BaseNodePostprocessor):
 
     def _client(self) -> Reranker:
         """The core ``Reranker`` for the current fields (rebuilt if a field changed)."""
-        options = {**self._client_options(), "model": self.model, "top_n": self.top_n,
-                   "batch_size": self.batch_size, "max_length": self.max_length}
+        options = {**core_kwargs(self, "reranker"), "model": self.model}
         return self._clients.get(None, options, lambda: Reranker(**options, api_key=self._secret.key))
 
     @property

@@ -1,9 +1,14 @@
 """What the three components share: settings, the core object's lifecycle, serialization, pickling.
 
 Every component keeps its ``__init__`` arguments as attributes of the same names (Haystack's
-``to_dict`` convention) and builds its core :class:`~jina_embeddings.Embedder` or
-:class:`~jina_embeddings.Reranker` only when first needed. That keeps ``__init__`` light and
-lets the API key be read when the pipeline warms up (the Haystack way), not when it is built.
+``to_dict`` convention). The options are not restated here: each component spells out only
+its Haystack-specific parameters (and the positional ones jina-haystack users pass), and takes
+every other core option through ``**options``; its signature, shown by ``help()`` and
+``inspect.signature``, is generated from the core's option table
+(:func:`jina_embeddings.integration.option_specs`).
+
+``__init__`` validates every setting by building the core object (cheap: nothing is loaded or
+sent), so a bad option fails when the pipeline is built, not when it first runs.
 """
 
 from __future__ import annotations
@@ -21,15 +26,12 @@ from haystack.utils import ComponentDevice, Secret, deserialize_secrets_inplace
 from haystack.utils.auth import SecretType
 
 from jina_embeddings import InvalidInputError, Usage
+from jina_embeddings.integration import API_KEY_ENV_VARS, OptionSpec, adapter_options
 
 __all__ = ["API_KEY_ENV_VARS", "JinaComponent", "document_texts", "naming_documents", "result_meta"]
 
-API_KEY_ENV_VARS = ("JINA_API_KEY", "JINAAI_API_KEY")
-
-# Adapter arguments that the core does not take, and those it takes under another name.
-_ADAPTER_ONLY = frozenset({"api_key", "prefix", "suffix", "meta_fields_to_embed", "embedding_separator",
-                           "score_threshold"})
-_CORE_NAMES = {"progress_bar": "show_progress", "top_k": "top_n"}
+#: Haystack's words for core options (jina-haystack and Haystack's own components use them).
+_HAYSTACK_NAMES = {"show_progress": "progress_bar", "top_n": "top_k"}
 
 
 def default_api_key() -> Secret:
@@ -104,31 +106,77 @@ def naming_documents(documents: Sequence[Document]) -> Iterator[None]:
 
 
 class JinaComponent:
-    """Base of the three components: the lazily built core object and (de)serialization.
+    """Base of the three components: options from the core's table, the core object, (de)serialization.
 
-    Subclasses set ``_core_class`` and store every ``__init__`` argument with
-    :meth:`_remember`.
+    Subclasses set ``_core_class``, ``_kind`` (``"embedding"`` / ``"reranker"``), optionally
+    ``_exclude`` (core options that make no sense for them) and ``_haystack_defaults`` (core
+    name -> Haystack default, where Haystack's convention differs), declare their
+    Haystack-specific parameters explicitly followed by ``**options``, and call
+    :meth:`_remember` with ``locals()``.
     """
 
     _core_class: ClassVar[type]
+    _kind: ClassVar[str]
+    _exclude: ClassVar[tuple[str, ...]] = ()
+    _haystack_defaults: ClassVar[dict[str, Any]] = {}
+    #: this component's parameter name -> the core's (only the options taken from the table)
+    _core_names: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        explicit = inspect.signature(cls.__init__)
+        params = [p for p in explicit.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        options = adapter_options(cls._kind, exclude=cls._exclude, defaults=cls._haystack_defaults)
+        cls._core_names = {}
+        for option in options:
+            name = _HAYSTACK_NAMES.get(option.name, option.name)
+            cls._core_names[name] = option.name
+            if name not in explicit.parameters:
+                params.append(_parameter(name, option))
+        cls.__init__.__signature__ = explicit.replace(parameters=params)  # type: ignore[attr-defined]
 
     def _remember(self, arguments: dict[str, Any]) -> None:
-        """Keep each ``__init__`` argument as an attribute, in a JSON-serializable form."""
-        for name in _init_names(type(self)):
-            setattr(self, name, arguments[name])
+        """Keep each ``__init__`` argument as an attribute (JSON-serializable), then validate."""
+        signature = inspect.signature(type(self).__init__)
+        options = arguments.pop("options", {})
+        unknown = sorted(set(options) - set(signature.parameters))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected keyword argument(s): "
+                            f"{', '.join(unknown)}")
+        for name, param in signature.parameters.items():
+            if name != "self":
+                setattr(self, name, arguments[name] if name in arguments else options.get(name, param.default))
         self.model = str(self.model)
         self.device = device_to_str(getattr(self, "device", None))
         if hasattr(self, "quantization_ranges"):
             self.quantization_ranges = _json_ranges(self.quantization_ranges)
         self._core: Any = None
         self._core_lock = threading.Lock()
+        self._validate()
+
+    def _validate(self) -> None:
+        """Check every setting now by building a core object (cheap: it loads and sends nothing)
+        and dropping it: the key is read when the pipeline warms up (Haystack's way), so a strict
+        env-var key that is not set yet stands in as a placeholder here."""
+        kwargs = self._core_kwargs(resolve_key=False)
+        self._core_class(**kwargs)
 
     # -- the core object ------------------------------------------------------------------
-    def _core_kwargs(self) -> dict[str, Any]:
-        kwargs = {_CORE_NAMES.get(name, name): getattr(self, name)
-                  for name in _init_names(type(self)) if name not in _ADAPTER_ONLY}
-        kwargs["api_key"] = self.api_key.resolve_value() if self.api_key is not None else None
+    def _core_kwargs(self, *, resolve_key: bool = True) -> dict[str, Any]:
+        kwargs = {core: getattr(self, name) for name, core in self._core_names.items()}
+        kwargs.update(model=self.model, backend=self.backend, api_key=self._key(resolve_key))
         return kwargs
+
+    def _key(self, resolve: bool) -> str | None:
+        if self.api_key is None:
+            return None
+        try:
+            return self.api_key.resolve_value()  # type: ignore[no-any-return]
+        except ValueError:  # a strict env var that is not set
+            if resolve:
+                raise
+            return "unresolved-until-warm-up"
+
 
     def _client(self) -> Any:
         """The core object, built on first use (cheap: no model load, no connection)."""
@@ -194,6 +242,11 @@ class JinaComponent:
         self.__dict__.update(state)
         self._core = None
         self._core_lock = threading.Lock()
+
+
+def _parameter(name: str, option: OptionSpec) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
+                             annotation=option.annotation)
 
 
 @functools.cache

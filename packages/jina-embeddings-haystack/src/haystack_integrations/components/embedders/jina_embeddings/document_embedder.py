@@ -45,6 +45,8 @@ class JinaDocumentEmbedder(JinaComponent):
     """
 
     _core_class = Embedder
+    _kind = "embedding"
+    _haystack_defaults = {"show_progress": True}  # Haystack's document embedders show a bar by default
 
     def __init__(
         self,
@@ -61,26 +63,8 @@ class JinaDocumentEmbedder(JinaComponent):
         late_chunking: bool = False,
         *,
         backend: str | None = None,
-        precision: str = "float32",
-        normalize: bool = True,
-        truncate: bool = True,
-        quantization_ranges: list[list[float]] | None = None,
         device: ComponentDevice | str | None = None,
-        dtype: str | None = None,
-        trust_remote_code: bool | None = None,
-        merge_adapters: bool = False,
-        cache_folder: str | None = None,
-        revision: str | None = None,
-        local_files_only: bool = False,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 5.0,
-        max_retries: int = 2,
-        max_concurrency: int = 4,
-        max_batch_chars: int = 400_000,
-        allow_insecure: bool = False,
-        served_model_name: str | None = None,
-        server_dimensions: bool = False,
+        **options: Any,
     ) -> None:
         self._remember(locals())
         self.meta_fields_to_embed = list(meta_fields_to_embed or [])

@@ -7,7 +7,7 @@ from haystack import component
 from haystack.utils import ComponentDevice, Secret
 
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
-from jina_embeddings._validation import check_query
+from jina_embeddings.integration import check_query
 
 from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, result_meta
 
@@ -51,6 +51,8 @@ class JinaTextEmbedder(JinaComponent):
     """
 
     _core_class = Embedder
+    _kind = "embedding"
+    _exclude = ("batch_size", "show_progress")  # one query per run: nothing to batch or to show
 
     def __init__(
         self,
@@ -63,26 +65,8 @@ class JinaTextEmbedder(JinaComponent):
         late_chunking: bool = False,
         *,
         backend: str | None = None,
-        precision: str = "float32",
-        normalize: bool = True,
-        truncate: bool = True,
-        quantization_ranges: list[list[float]] | None = None,
         device: ComponentDevice | str | None = None,
-        dtype: str | None = None,
-        trust_remote_code: bool | None = None,
-        merge_adapters: bool = False,
-        cache_folder: str | None = None,
-        revision: str | None = None,
-        local_files_only: bool = False,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 5.0,
-        max_retries: int = 2,
-        max_concurrency: int = 4,
-        max_batch_chars: int = 400_000,
-        allow_insecure: bool = False,
-        served_model_name: str | None = None,
-        server_dimensions: bool = False,
+        **options: Any,
     ) -> None:
         self._remember(locals())
 

@@ -48,6 +48,7 @@ class JinaRanker(JinaComponent):
     """
 
     _core_class = Reranker
+    _kind = "reranker"
 
     def __init__(
         self,
@@ -57,24 +58,10 @@ class JinaRanker(JinaComponent):
         score_threshold: float | None = None,
         *,
         backend: str | None = None,
-        batch_size: int | None = None,
-        max_length: int | None = None,
-        progress_bar: bool = False,
         meta_fields_to_embed: list[str] | None = None,
         embedding_separator: str = "\n",
         device: ComponentDevice | str | None = None,
-        dtype: str | None = None,
-        trust_remote_code: bool | None = None,
-        cache_folder: str | None = None,
-        revision: str | None = None,
-        local_files_only: bool = False,
-        base_url: str | None = None,
-        timeout: float = 60.0,
-        connect_timeout: float = 5.0,
-        max_retries: int = 2,
-        max_concurrency: int = 4,
-        allow_insecure: bool = False,
-        served_model_name: str | None = None,
+        **options: Any,
     ) -> None:
         self._remember(locals())
         self.meta_fields_to_embed = list(meta_fields_to_embed or [])

@@ -1,13 +1,10 @@
-"""Adapter state that must not travel with the fields: the API key and the core clients.
+"""The core clients an adapter object built, which must not travel with its fields.
 
 Pydantic copies private attributes on ``model_copy``/``deepcopy`` and LlamaIndex's
-``BaseComponent`` pickles them. These two holders decide what a copy or a pickle gets:
-
-* :class:`SecretSlot`: copies share the key; a pickle gets an empty slot, so the key never
-  leaves the process (unpickling runs ``__init__`` again, which reads the environment).
-* :class:`ClientCache`: copies and pickles start empty; the core client is rebuilt from the
-  fields on first use (cheap: nothing loads or connects until a call, and local weights are
-  shared through the core's model cache).
+``BaseComponent`` pickles them. :class:`ClientCache` decides what a copy or a pickle gets:
+nothing; the core client is rebuilt from the fields on first use (cheap: nothing loads or
+connects until a call, and local weights are shared through the core's model cache). The key
+lives in a :class:`jina_embeddings.integration.KeyRef`, which follows the core's one rule.
 """
 
 from __future__ import annotations
@@ -15,29 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from jina_embeddings import APIKey
 
-__all__ = ["ClientCache", "SecretSlot"]
+__all__ = ["ClientCache"]
 
 C = TypeVar("C")
-
-
-class SecretSlot:
-    """The resolved API key (or ``None``: the core reads the environment at each build)."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: APIKey | None = None) -> None:
-        self.key = key
-
-    def __reduce__(self) -> tuple[type[SecretSlot], tuple[()]]:
-        return (SecretSlot, ())
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SecretSlot:
-        return self
-
-    def __repr__(self) -> str:
-        return "SecretSlot(set)" if self.key is not None else "SecretSlot(empty)"
 
 
 class ClientCache(Generic[C]):

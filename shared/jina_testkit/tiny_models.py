@@ -130,7 +130,8 @@ def build(arch: str, out_dir: str | Path, tasks=TASKS, seed: int = 0, lora_r: in
     AutoModel.from_config(build_config(arch, tok)).save_pretrained(hf_dir)
     tok.save_pretrained(hf_dir)
     first = Transformer(str(hf_dir), max_seq_length=512)
-    pool = Pooling(first.get_embedding_dimension(), pooling_mode=ARCH[arch]["pooling"])
+    dim = getattr(first, "get_embedding_dimension", None) or first.get_word_embedding_dimension  # ST 6 / ST <6
+    pool = Pooling(dim(), pooling_mode=ARCH[arch]["pooling"])
     st = SentenceTransformer(modules=[first, pool, Normalize()], device="cpu")
     st.prompts = {"query": "Query: ", "document": "Document: "}  # as in the v5 base repos
     st.default_prompt_name = None

@@ -28,9 +28,32 @@ from haystack import Document  # noqa: E402
 from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder  # noqa: E402
 from jina_embeddings import Embedder  # noqa: E402
 
-WORDS = ["retrieval", "embedding", "model", "document", "query", "vector", "index", "search", "ranking",
-         "passage", "language", "city", "river", "mountain", "history", "science", "music", "energy", "ocean",
-         "market", "network", "system", "data", "learning"]
+WORDS = [
+    "retrieval",
+    "embedding",
+    "model",
+    "document",
+    "query",
+    "vector",
+    "index",
+    "search",
+    "ranking",
+    "passage",
+    "language",
+    "city",
+    "river",
+    "mountain",
+    "history",
+    "science",
+    "music",
+    "energy",
+    "ocean",
+    "market",
+    "network",
+    "system",
+    "data",
+    "learning",
+]
 
 
 def corpus(n: int, words: int, seed: int = 0) -> list[str]:
@@ -80,10 +103,14 @@ def main() -> None:
     ratios_lists = [c / a for c, a in zip(times["core+lists"], times["adapter"], strict=True)]
     print(f"{args.docs} documents x {args.words} words, MiniLM local, {args.rounds} interleaved rounds")
     for name, values in times.items():
-        print(f"  {name:<11} median {statistics.median(values) * 1000:8.1f} ms   "
-              f"({args.docs / statistics.median(values):7.1f} docs/s)")
-    print(f"  ratio core/adapter       median {statistics.median(ratios):.3f}  "
-          f"(min {min(ratios):.3f}, max {max(ratios):.3f})   goal >= 0.97")
+        print(
+            f"  {name:<11} median {statistics.median(values) * 1000:8.1f} ms   "
+            f"({args.docs / statistics.median(values):7.1f} docs/s)"
+        )
+    print(
+        f"  ratio core/adapter       median {statistics.median(ratios):.3f}  "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f})   goal >= 0.97"
+    )
     print(f"  ratio core+lists/adapter median {statistics.median(ratios_lists):.3f}")
 
 

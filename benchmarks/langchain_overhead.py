@@ -23,15 +23,37 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-WORDS = ["retrieval", "embedding", "vector", "search", "model", "query", "document", "index",
-         "rank", "score", "token", "language", "semantic", "dense", "sparse", "hybrid", "chunk",
-         "passage", "answer", "context", "cosine"]
+WORDS = [
+    "retrieval",
+    "embedding",
+    "vector",
+    "search",
+    "model",
+    "query",
+    "document",
+    "index",
+    "rank",
+    "score",
+    "token",
+    "language",
+    "semantic",
+    "dense",
+    "sparse",
+    "hybrid",
+    "chunk",
+    "passage",
+    "answer",
+    "context",
+    "cosine",
+]
 
 
 def make_texts(n: int) -> list[str]:
     """Deterministic sentences of 8..40 words (varied lengths, like real chunks)."""
-    return [" ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(8 + (i * 13) % 33)) + f" #{i}"
-            for i in range(n)]
+    return [
+        " ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(8 + (i * 13) % 33)) + f" #{i}"
+        for i in range(n)
+    ]
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -72,7 +94,9 @@ def main() -> None:
     result = {
         "benchmark": "langchain_overhead",
         "model": "all-MiniLM-L6-v2 (local, cpu)",
-        "texts": args.texts, "rounds": args.rounds, "batch_size": args.batch_size,
+        "texts": args.texts,
+        "rounds": args.rounds,
+        "batch_size": args.batch_size,
         "core_median_s": round(statistics.median(times["core"]), 4),
         "adapter_median_s": round(statistics.median(times["adapter"]), 4),
         "ratio_median": round(statistics.median(ratios), 4),

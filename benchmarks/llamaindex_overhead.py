@@ -29,9 +29,28 @@ from jina_embeddings import Embedder  # noqa: E402
 from llama_index_jina_embeddings import JinaEmbedding  # noqa: E402
 
 WORDS = [
-    "vector", "index", "query", "document", "model", "server", "batch", "token", "cache", "retrieval",
-    "answer", "context", "language", "search", "ranking", "embedding", "latency", "throughput",
-    "memory", "graph", "node", "chunk",
+    "vector",
+    "index",
+    "query",
+    "document",
+    "model",
+    "server",
+    "batch",
+    "token",
+    "cache",
+    "retrieval",
+    "answer",
+    "context",
+    "language",
+    "search",
+    "ranking",
+    "embedding",
+    "latency",
+    "throughput",
+    "memory",
+    "graph",
+    "node",
+    "chunk",
 ]
 
 
@@ -81,18 +100,27 @@ def main() -> None:
             wall[name].append(w)
             cpu[name].append(c)
         np.testing.assert_allclose(vectors["adapter"], vectors["core"], atol=1e-5)
-        print(f"round {round_ + 1}: wall core {wall['core'][-1]:.3f} s / adapter {wall['adapter'][-1]:.3f} s, "
-              f"cpu core {cpu['core'][-1]:.3f} s / adapter {cpu['adapter'][-1]:.3f} s")
+        print(
+            f"round {round_ + 1}: wall core {wall['core'][-1]:.3f} s / adapter {wall['adapter'][-1]:.3f} s, "
+            f"cpu core {cpu['core'][-1]:.3f} s / adapter {cpu['adapter'][-1]:.3f} s"
+        )
 
     def median_ratio(times: dict[str, list[float]]) -> float:
-        return round(statistics.median(c / a for c, a in zip(times["core"], times["adapter"], strict=True)), 4)
+        return round(
+            statistics.median(c / a for c, a in zip(times["core"], times["adapter"], strict=True)), 4
+        )
 
     result = {
-        "benchmark": "llamaindex_overhead", "model": "all-MiniLM-L6-v2", "texts": args.texts,
-        "batch_size": args.batch_size, "rounds": args.rounds,
+        "benchmark": "llamaindex_overhead",
+        "model": "all-MiniLM-L6-v2",
+        "texts": args.texts,
+        "batch_size": args.batch_size,
+        "rounds": args.rounds,
         "core_median_wall_s": round(statistics.median(wall["core"]), 4),
         "adapter_median_wall_s": round(statistics.median(wall["adapter"]), 4),
-        "median_ratio_wall": median_ratio(wall), "median_ratio_cpu": median_ratio(cpu), "goal": 0.97,
+        "median_ratio_wall": median_ratio(wall),
+        "median_ratio_cpu": median_ratio(cpu),
+        "goal": 0.97,
     }
     result["pass"] = min(result["median_ratio_wall"], result["median_ratio_cpu"]) >= result["goal"]
     print(json.dumps(result))

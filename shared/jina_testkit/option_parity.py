@@ -19,8 +19,14 @@ from jina_embeddings.integration import option_specs
 
 #: (option, bad value) pairs the core refuses at construction, whatever the backend.
 BAD_VALUES: dict[str, list[tuple[str, Any]]] = {
-    "embedding": [("precision", "int4"), ("dimensions", 0), ("timeout", -1.0), ("max_retries", 99),
-                  ("dtype", "float8"), ("batch_size", 5000)],
+    "embedding": [
+        ("precision", "int4"),
+        ("dimensions", 0),
+        ("timeout", -1.0),
+        ("max_retries", 99),
+        ("dtype", "float8"),
+        ("batch_size", 5000),
+    ],
     "reranker": [("top_n", 0), ("timeout", -1.0), ("max_concurrency", 0), ("dtype", "float8")],
 }
 
@@ -40,8 +46,11 @@ class OptionParityContract:
         raise NotImplementedError
 
     def test_same_names(self) -> None:
-        core = {self.renames.get(o.name, o.name) for o in option_specs(self.kind)  # type: ignore[arg-type]
-                if o.name not in self.excluded}
+        core = {
+            self.renames.get(o.name, o.name)
+            for o in option_specs(self.kind)  # type: ignore[arg-type]
+            if o.name not in self.excluded
+        }
         missing = core - set(self.defaults())
         assert not missing, f"core options missing from the adapter: {sorted(missing)}"
 
@@ -52,7 +61,9 @@ class OptionParityContract:
                 continue
             name = self.renames.get(option.name, option.name)
             expected = self.framework_defaults.get(option.name, option.default)
-            assert theirs[name] == expected, f"{name}: adapter default {theirs[name]!r}, expected {expected!r}"
+            assert theirs[name] == expected, (
+                f"{name}: adapter default {theirs[name]!r}, expected {expected!r}"
+            )
 
     def test_same_validation_at_construction(self) -> None:
         cases = [c for c in BAD_VALUES[self.kind] if c[0] not in self.excluded]

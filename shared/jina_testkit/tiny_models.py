@@ -9,6 +9,7 @@ LoRA adapter per task under ``adapters/<task>/`` and the v5 prompts in
 ``config_sentence_transformers.json``: the layout of a Jina v5 base repo. Built in ~0.2 s
 each. Adapted from the project's reference recipe (``tiny_models_recipe.py``).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,24 +34,43 @@ ARCH = {
         specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         roles=dict(eos_token="<|endoftext|>", pad_token="<|endoftext|>"),
         template=("$A <|endoftext|>", "$A <|endoftext|> $B:1 <|endoftext|>:1"),
-        pooling="lasttoken", padding_side="left", lora_std=0.05,
+        pooling="lasttoken",
+        padding_side="left",
+        lora_std=0.05,
         targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     ),
     "eurobert": dict(
         specials=["<|begin_of_text|>", "<|end_of_text|>", "<|pad|>", "<|mask|>"],
-        roles=dict(bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>",
-                   pad_token="<|pad|>", mask_token="<|mask|>"),
-        template=("<|begin_of_text|> $A <|end_of_text|>",
-                  "<|begin_of_text|> $A <|end_of_text|> $B:1 <|end_of_text|>:1"),
-        pooling="mean", padding_side="right", lora_std=0.05,  # v5-nano's real pooling: see its card
+        roles=dict(
+            bos_token="<|begin_of_text|>",
+            eos_token="<|end_of_text|>",
+            pad_token="<|pad|>",
+            mask_token="<|mask|>",
+        ),
+        template=(
+            "<|begin_of_text|> $A <|end_of_text|>",
+            "<|begin_of_text|> $A <|end_of_text|> $B:1 <|end_of_text|>:1",
+        ),
+        pooling="mean",
+        padding_side="right",
+        lora_std=0.05,  # v5-nano's real pooling: see its card
         targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
     ),
     "xlm-roberta": dict(
         specials=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],  # ids 0..4 as in XLM-R (pad=1)
-        roles=dict(bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
-                   mask_token="<mask>", cls_token="<s>", sep_token="</s>"),
+        roles=dict(
+            bos_token="<s>",
+            eos_token="</s>",
+            pad_token="<pad>",
+            unk_token="<unk>",
+            mask_token="<mask>",
+            cls_token="<s>",
+            sep_token="</s>",
+        ),
         template=("<s> $A </s>", "<s> $A </s> </s> $B </s>"),
-        pooling="mean", padding_side="right", lora_std=0.1,  # post-LN damps LoRA: larger std
+        pooling="mean",
+        padding_side="right",
+        lora_std=0.1,  # post-LN damps LoRA: larger std
         targets=["query", "key", "value", "output.dense", "intermediate.dense"],  # not pooler
     ),
 }
@@ -71,34 +91,60 @@ def build_tokenizer(arch: str, vocab_size: int = 400):
     tok = Tokenizer(models.BPE(unk_token="<unk>" if "<unk>" in spec["specials"] else None))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=spec["specials"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=spec["specials"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(CORPUS, trainer)
     single, pair = spec["template"]
     tok.post_processor = processors.TemplateProcessing(
-        single=single, pair=pair,
-        special_tokens=[(t, tok.token_to_id(t)) for t in spec["specials"] if t in single + pair])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=512,
-                                   padding_side=spec["padding_side"], **spec["roles"])
+        single=single,
+        pair=pair,
+        special_tokens=[(t, tok.token_to_id(t)) for t in spec["specials"] if t in single + pair],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, model_max_length=512, padding_side=spec["padding_side"], **spec["roles"]
+    )
     return fast
 
 
 def build_config(arch: str, tok: Any, hidden: int = 64, layers: int = 2):
-    common = dict(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
-                  num_attention_heads=4, intermediate_size=2 * hidden,
-                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    common = dict(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
     if arch == "qwen3":
         from transformers import Qwen3Config
-        return Qwen3Config(**common, num_key_value_heads=2, head_dim=hidden // 4,
-                           max_position_embeddings=512, tie_word_embeddings=True)
+
+        return Qwen3Config(
+            **common,
+            num_key_value_heads=2,
+            head_dim=hidden // 4,
+            max_position_embeddings=512,
+            tie_word_embeddings=True,
+        )
     if arch == "eurobert":
         from transformers import EuroBertConfig
-        return EuroBertConfig(**common, num_key_value_heads=4, max_position_embeddings=512,
-                              bos_token_id=tok.bos_token_id, mask_token_id=tok.mask_token_id)
+
+        return EuroBertConfig(
+            **common,
+            num_key_value_heads=4,
+            max_position_embeddings=512,
+            bos_token_id=tok.bos_token_id,
+            mask_token_id=tok.mask_token_id,
+        )
     if arch == "xlm-roberta":
         from transformers import XLMRobertaConfig
-        return XLMRobertaConfig(**common, bos_token_id=tok.bos_token_id,
-                                max_position_embeddings=514, type_vocab_size=1)
+
+        return XLMRobertaConfig(
+            **common, bos_token_id=tok.bos_token_id, max_position_embeddings=514, type_vocab_size=1
+        )
     raise ValueError(arch)
 
 
@@ -110,8 +156,15 @@ def _st_modules():
     return Transformer, Pooling, Normalize
 
 
-def build(arch: str, out_dir: str | Path, tasks=TASKS, seed: int = 0, lora_r: int = 4,
-          lora_std: float | None = None, check_texts=None):
+def build(
+    arch: str,
+    out_dir: str | Path,
+    tasks=TASKS,
+    seed: int = 0,
+    lora_r: int = 4,
+    lora_std: float | None = None,
+    check_texts=None,
+):
     """Write a sentence-transformers model dir + adapters/<task>/ for each task.
 
     Returns (out_dir, {task: embeddings computed in memory}) so a reload can be checked."""
@@ -130,7 +183,9 @@ def build(arch: str, out_dir: str | Path, tasks=TASKS, seed: int = 0, lora_r: in
     AutoModel.from_config(build_config(arch, tok)).save_pretrained(hf_dir)
     tok.save_pretrained(hf_dir)
     first = Transformer(str(hf_dir), max_seq_length=512)
-    dim = getattr(first, "get_embedding_dimension", None) or first.get_word_embedding_dimension  # ST 6 / ST <6
+    dim = (
+        getattr(first, "get_embedding_dimension", None) or first.get_word_embedding_dimension
+    )  # ST 6 / ST <6
     pool = Pooling(dim(), pooling_mode=ARCH[arch]["pooling"])
     st = SentenceTransformer(modules=[first, pool, Normalize()], device="cpu")
     st.prompts = {"query": "Query: ", "document": "Document: "}  # as in the v5 base repos
@@ -142,10 +197,16 @@ def build(arch: str, out_dir: str | Path, tasks=TASKS, seed: int = 0, lora_r: in
     lora_std = ARCH[arch]["lora_std"] if lora_std is None else lora_std
     peft_model = None
     for i, task in enumerate(tasks):
-        cfg = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules=ARCH[arch]["targets"],
-                         init_lora_weights=False, lora_dropout=0.0)
+        cfg = LoraConfig(
+            r=lora_r,
+            lora_alpha=2 * lora_r,
+            target_modules=ARCH[arch]["targets"],
+            init_lora_weights=False,
+            lora_dropout=0.0,
+        )
         if peft_model is None:
-            peft_model = get_peft_model(first.model, cfg, adapter_name=task)
+            hf_model = getattr(first, "model", None) or first.auto_model  # ST >= 5.4 / ST < 5.4
+            peft_model = get_peft_model(hf_model, cfg, adapter_name=task)
         else:
             peft_model.add_adapter(task, cfg)
         g = torch.Generator().manual_seed(seed + 1 + i)
@@ -185,6 +246,7 @@ def load(model_dir: str | Path, tasks=TASKS):
     Do not st.save() a model with adapters attached: it writes only adapter_config.json +
     adapter_model.safetensors (no base weights) and the reload then goes to the Hub."""
     from sentence_transformers import SentenceTransformer
+
     st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     for task in tasks:
         st.load_adapter(str(Path(model_dir) / "adapters" / task), adapter_name=task)
@@ -194,5 +256,3 @@ def load(model_dir: str | Path, tasks=TASKS):
 def encode(st, texts, task: str):
     st.set_adapter(task)  # global switch on the model: guard with a lock if threads share it
     return st.encode(texts, convert_to_tensor=True)
-
-

@@ -5,11 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from jina_testkit.option_parity import OptionParityContract
-
 from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
 from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
 from jina_embeddings import Embedder, Reranker
+from jina_testkit.option_parity import OptionParityContract
 from langchain_jina_embeddings import JinaEmbeddings, JinaRerank
 from llama_index_jina_embeddings import JinaEmbedding
 from llama_index_jina_embeddings import JinaRerank as LlamaJinaRerank

@@ -9,24 +9,76 @@ import jina_embeddings
 import jina_embeddings.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-ADAPTER_SOURCES = [ROOT / "packages" / name / "src" for name in
-                   ("langchain-jina-embeddings", "llama-index-jina-embeddings", "jina-embeddings-haystack")]
+ADAPTER_SOURCES = [
+    ROOT / "packages" / name / "src"
+    for name in ("langchain-jina-embeddings", "llama-index-jina-embeddings", "jina-embeddings-haystack")
+]
 ALLOWED = {"jina_embeddings", "jina_embeddings.integration"}
 
 CORE_ALL = {
-    "DEFAULT_BATCH_SIZES", "DEFAULT_MODEL", "DEFAULT_RERANKER", "MODELS", "PRECISIONS", "APIConnectionError",
-    "APIError", "APIKey", "APIResponseValidationError", "APIStatusError", "APITimeoutError",
-    "AuthenticationError", "BadRequestError", "ConflictError", "EmbedOptions", "Embedder", "Embeddings",
-    "InsufficientBalanceError", "InternalServerError", "InvalidInputError", "JinaError", "LocalOptions",
-    "MissingDependencyError", "ModelNotFoundError", "ModelSpec", "NotFoundError", "PartialBatchError",
-    "PermissionDeniedError", "RateLimitError", "RemoteOptions", "RequestTooLargeError", "RerankOptions",
-    "RerankResult", "Reranker", "Reranking", "Role", "Task", "TaskBinding", "TruncationWarning",
-    "UnprocessableEntityError", "Usage", "__version__", "get_spec", "list_models", "resolve",
+    "DEFAULT_BATCH_SIZES",
+    "DEFAULT_MODEL",
+    "DEFAULT_RERANKER",
+    "MODELS",
+    "PRECISIONS",
+    "APIConnectionError",
+    "APIError",
+    "APIKey",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "EmbedOptions",
+    "Embedder",
+    "Embeddings",
+    "InsufficientBalanceError",
+    "InternalServerError",
+    "InvalidInputError",
+    "JinaError",
+    "LocalOptions",
+    "MissingDependencyError",
+    "ModelNotFoundError",
+    "ModelSpec",
+    "NotFoundError",
+    "PartialBatchError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RemoteOptions",
+    "RequestTooLargeError",
+    "RerankOptions",
+    "RerankResult",
+    "Reranker",
+    "Reranking",
+    "Role",
+    "Task",
+    "TaskBinding",
+    "TruncationWarning",
+    "UnprocessableEntityError",
+    "Usage",
+    "__version__",
+    "get_spec",
+    "list_models",
+    "resolve",
 }
 INTEGRATION_ALL = {
-    "API_KEY_ENV_VARS", "BACKENDS", "APIKey", "BackendRow", "KeyRef", "OptionSpec", "adapter_options",
-    "backend_row", "check_query", "check_text", "check_texts", "default_batch_sizes", "held_key",
-    "option_specs", "pydantic_fields", "resolve_api_key",
+    "API_KEY_ENV_VARS",
+    "BACKENDS",
+    "APIKey",
+    "BackendRow",
+    "KeyRef",
+    "OptionSpec",
+    "adapter_options",
+    "backend_row",
+    "check_query",
+    "check_text",
+    "check_texts",
+    "default_batch_sizes",
+    "held_key",
+    "option_specs",
+    "pydantic_fields",
+    "resolve_api_key",
 }
 
 
@@ -49,12 +101,18 @@ def core_imports(path: Path) -> list[tuple[str, int, str]]:
             names = [alias.name for alias in node.names]
         else:
             continue
-        found += [(str(path.relative_to(ROOT)), node.lineno, n) for n in names if n.split(".")[0] == "jina_embeddings"]
+        found += [
+            (str(path.relative_to(ROOT)), node.lineno, n)
+            for n in names
+            if n.split(".")[0] == "jina_embeddings"
+        ]
     return found
 
 
 def test_adapters_import_only_the_public_surface() -> None:
-    imports = [imp for src in ADAPTER_SOURCES for path in sorted(src.rglob("*.py")) for imp in core_imports(path)]
+    imports = [
+        imp for src in ADAPTER_SOURCES for path in sorted(src.rglob("*.py")) for imp in core_imports(path)
+    ]
     assert len(imports) >= 10  # the walk found the adapters' imports: the check itself works
     offending = [imp for imp in imports if imp[2] not in ALLOWED]
     assert offending == [], offending

@@ -16,16 +16,20 @@ def _backends(server: Any, minilm: str) -> dict[str, Callable[..., Embedder]]:
     model = "jina-embeddings-v5-text-small"
     return {
         "fake": lambda **kw: Embedder(model, backend="fake", **kw),
-        "api": lambda **kw: Embedder(model, backend="api", base_url=server.base_url, api_key="jina_test", **kw),
-        "openai": lambda **kw: Embedder(f"{model}-retrieval", backend="openai", base_url=server.base_url,
-                                        api_key="jina_test", **kw),
+        "api": lambda **kw: Embedder(
+            model, backend="api", base_url=server.base_url, api_key="jina_test", **kw
+        ),
+        "openai": lambda **kw: Embedder(
+            f"{model}-retrieval", backend="openai", base_url=server.base_url, api_key="jina_test", **kw
+        ),
         "local": lambda **kw: Embedder(minilm, backend="local", **kw),
     }
 
 
 @pytest.mark.parametrize("backend", ["fake", "api", "openai", "local"])
-def test_same_error_no_request_no_model_call(backend: str, fake_jina_server: Any, minilm_path: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_error_no_request_no_model_call(
+    backend: str, fake_jina_server: Any, minilm_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from jina_embeddings._backends import loading as _loading
 
     monkeypatch.setattr(_loading, "load_cached", lambda *a: pytest.fail("model loaded"))
@@ -39,11 +43,20 @@ def test_same_error_no_request_no_model_call(backend: str, fake_jina_server: Any
 
 
 def test_truncate_true_is_sent_to_the_api(fake_jina_server: Any) -> None:
-    emb = Embedder("jina-embeddings-v5-text-small", backend="api", base_url=fake_jina_server.base_url,
-                   api_key="jina_test")
+    emb = Embedder(
+        "jina-embeddings-v5-text-small",
+        backend="api",
+        base_url=fake_jina_server.base_url,
+        api_key="jina_test",
+    )
     emb.embed_documents(["a short text"])
     assert fake_jina_server.requests[-1].body["truncate"] is True
-    strict = Embedder("jina-embeddings-v5-text-small", backend="api", base_url=fake_jina_server.base_url,
-                      api_key="jina_test", truncate=False)
+    strict = Embedder(
+        "jina-embeddings-v5-text-small",
+        backend="api",
+        base_url=fake_jina_server.base_url,
+        api_key="jina_test",
+        truncate=False,
+    )
     strict.embed_documents(["a short text"])
     assert fake_jina_server.requests[-1].body["truncate"] is False

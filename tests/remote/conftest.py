@@ -80,7 +80,9 @@ def embed_requests(srv: FakeJinaServer) -> list[Any]:
     return [r for r in srv.requests if r.path == "/v1/embeddings"]
 
 
-def mock_transports(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[httpx.MockTransport, httpx.MockTransport]:
+def mock_transports(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> tuple[httpx.MockTransport, httpx.MockTransport]:
     """Sync and async MockTransports around one sync handler."""
 
     async def ahandler(request: httpx.Request) -> httpx.Response:

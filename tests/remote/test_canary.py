@@ -31,9 +31,14 @@ CANARY = "jina_CANARY" + secrets.token_hex(16)
 
 def forms(key: str) -> list[str]:
     raw = [key, f"Bearer {key}"]
-    return [*raw, *(base64.b64encode(r.encode()).decode() for r in raw),
-            *(urllib.parse.quote(r, safe="") for r in raw), *(urllib.parse.quote_plus(r) for r in raw),
-            key[:8], key[len("jina_"):]]
+    return [
+        *raw,
+        *(base64.b64encode(r.encode()).decode() for r in raw),
+        *(urllib.parse.quote(r, safe="") for r in raw),
+        *(urllib.parse.quote_plus(r) for r in raw),
+        key[:8],
+        key[len("jina_") :],
+    ]
 
 
 def assert_clean(text: str, where: str) -> None:
@@ -100,18 +105,34 @@ SCENARIOS = ["success", "401", "429-then-retry", "echoed-key-401", "timeout", "c
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_canary_never_leaks(fake_jina_server_factory: Any, capture: Capture, scenario: str, mode: str) -> None:
+def test_canary_never_leaks(
+    fake_jina_server_factory: Any, capture: Capture, scenario: str, mode: str
+) -> None:
     srv = fake_jina_server_factory(api_key="jina_test" if scenario == "401" else CANARY)
     base_url = f"http://127.0.0.1:{closed_port()}/v1" if scenario == "connect-error" else srv.base_url
     if scenario == "429-then-retry":
         srv.script(Fault.status(429, headers={"Retry-After": "0"}))
     if scenario == "echoed-key-401":
-        srv.script(Fault.status(401, body={"detail": f"invalid key {CANARY} in 'Authorization: Bearer {CANARY}'",
-                                           "echo": base64.b64encode(CANARY.encode()).decode()}))
+        srv.script(
+            Fault.status(
+                401,
+                body={
+                    "detail": f"invalid key {CANARY} in 'Authorization: Bearer {CANARY}'",
+                    "echo": base64.b64encode(CANARY.encode()).decode(),
+                },
+            )
+        )
     if scenario == "timeout":
         srv.script(Fault.hang(2.0), Fault.hang(2.0))
-    emb = Embedder("jina-embeddings-v5-text-small", backend="api", api_key=CANARY, base_url=base_url,
-                   timeout=0.2, connect_timeout=0.2, max_retries=1)
+    emb = Embedder(
+        "jina-embeddings-v5-text-small",
+        backend="api",
+        api_key=CANARY,
+        base_url=base_url,
+        timeout=0.2,
+        connect_timeout=0.2,
+        max_retries=1,
+    )
     error: BaseException | None = None
     formatted = ""
     try:
@@ -157,7 +178,9 @@ def test_reranker_and_backend_objects_hide_the_key(srv: Any) -> None:
 
 def test_key_only_in_authorization_header(srv: Any) -> None:
     srv_key = srv.api_key
-    with Embedder("jina-embeddings-v5-text-small", backend="api", api_key=srv_key, base_url=srv.base_url) as emb:
+    with Embedder(
+        "jina-embeddings-v5-text-small", backend="api", api_key=srv_key, base_url=srv.base_url
+    ) as emb:
         emb.embed_query("where is the key?")
     request = srv.requests[0]
     assert request.headers["authorization"] == f"Bearer {srv_key}"

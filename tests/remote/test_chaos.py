@@ -24,12 +24,24 @@ log = logging.getLogger(__name__)
 
 
 @pytest.mark.parametrize(("mode", "seed"), [("sync", 1234), ("async", 4321)])
-def test_chaos_ingest_loses_nothing(srv: Any, make: Any, helpers: Any, mode: str, seed: int,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_chaos_ingest_loses_nothing(
+    srv: Any, make: Any, helpers: Any, mode: str, seed: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     print(f"chaos seeds: fault schedule seed={seed}, corpus seed={seed}")  # shown on failure
     log.warning("chaos seeds: fault schedule seed=%d", seed)
     rng = np.random.default_rng(seed)
-    words = ["berlin", "paris", "vector", "index", "ünïcödé", "שלום", "مرحبا", "日本語", "emoji🙂", "tab\there"]
+    words = [
+        "berlin",
+        "paris",
+        "vector",
+        "index",
+        "ünïcödé",
+        "שלום",
+        "مرحبا",
+        "日本語",
+        "emoji🙂",
+        "tab\there",
+    ]
     texts = [f"doc {i}: " + " ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for i in range(N_DOCS)]
     srv.set_fault_rates(rate_429=0.30, rate_503=0.03, rate_drop=0.05, retry_after="0", seed=seed)
     # 12 retries: a batch fails for good with p = 0.38**13 ~ 3e-6; 63 batches of 32.

@@ -29,12 +29,16 @@ def texts(n: int) -> list[str]:
 
 @pytest.mark.parametrize("concurrency", [1, 2, 4])
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_in_flight_reaches_but_never_exceeds_the_bound(slow_srv: Any, make: Any, mode: str, concurrency: int) -> None:
+def test_in_flight_reaches_but_never_exceeds_the_bound(
+    slow_srv: Any, make: Any, mode: str, concurrency: int
+) -> None:
     emb = make(base_url=slow_srv.base_url, batch_size=4, max_concurrency=concurrency, dimensions=32)
     items = texts(48)  # 12 batches
     out = emb.embed(items) if mode == "sync" else asyncio.run(emb.aembed(items))
     assert slow_srv.max_in_flight == concurrency
-    np.testing.assert_allclose(out.vectors[47], expected_vector(V5, "retrieval.passage", "text 47", 32), atol=1e-6)
+    np.testing.assert_allclose(
+        out.vectors[47], expected_vector(V5, "retrieval.passage", "text 47", 32), atol=1e-6
+    )
 
 
 def test_bound_is_per_instance_across_concurrent_async_calls(slow_srv: Any, make: Any) -> None:
@@ -70,8 +74,9 @@ def test_single_batch_uses_no_thread_pool(srv: Any, make: Any, monkeypatch: pyte
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_waiting_for_a_slot_never_times_out_in_the_pool(fake_jina_server_factory: Any, make: Any,
-                                                        monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+def test_waiting_for_a_slot_never_times_out_in_the_pool(
+    fake_jina_server_factory: Any, make: Any, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
     """Callers queue on the instance's bound, not on httpx's pool (whose wait has a timeout):
     with a 20 ms pool timeout, six concurrent one-request calls through one slot all succeed."""
     import jina_embeddings._constants as C
@@ -85,9 +90,12 @@ def test_waiting_for_a_slot_never_times_out_in_the_pool(fake_jina_server_factory
         with ThreadPoolExecutor(6) as pool:
             outs = list(pool.map(lambda i: emb.embed_query(f"q{i}"), range(6)))
     else:
+
         async def main() -> list[Any]:
             return await asyncio.gather(*(emb.aembed_query(f"q{i}") for i in range(6)))
 
         outs = asyncio.run(main())
     assert len(outs) == 6 and srv.max_in_flight == 1
-    np.testing.assert_allclose(outs[5].vectors[0], expected_vector(V5, "retrieval.query", "q5", 32), atol=1e-6)
+    np.testing.assert_allclose(
+        outs[5].vectors[0], expected_vector(V5, "retrieval.query", "q5", 32), atol=1e-6
+    )

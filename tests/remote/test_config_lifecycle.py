@@ -33,8 +33,9 @@ def test_hosted_api_without_key_fails_at_construction(base_url: str | None) -> N
     assert info.value.field == "api_key"
 
 
-@pytest.mark.parametrize("base_url", ["http://gpu-box.example.com:8000/v1", "http://embed.example.org/v1",
-                                      "http://example.com/v1"])
+@pytest.mark.parametrize(
+    "base_url", ["http://gpu-box.example.com:8000/v1", "http://embed.example.org/v1", "http://example.com/v1"]
+)
 def test_key_over_plain_http_to_a_remote_host_is_refused(base_url: str) -> None:
     with pytest.raises(InvalidInputError, match="allow_insecure") as info:
         Embedder(V5, backend="api", api_key=KEY, base_url=base_url)
@@ -43,8 +44,17 @@ def test_key_over_plain_http_to_a_remote_host_is_refused(base_url: str) -> None:
     Embedder(V5, backend="api", base_url=base_url).close()  # no key, nothing to leak
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("10.0.0.5", False), ("192.168.1.2", False), ("::2", False),
-                                                ("127.0.0.9", True), ("::1", True), ("a.localhost", True)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("10.0.0.5", False),
+        ("192.168.1.2", False),
+        ("::2", False),
+        ("127.0.0.9", True),
+        ("::1", True),
+        ("a.localhost", True),
+    ],
+)
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback hosts may get a key over plain http (checked without any network)."""
     from jina_embeddings._backends.remote import _is_loopback
@@ -57,8 +67,14 @@ def test_loopback_http_needs_no_allow_insecure(host: str) -> None:
     Embedder(V5, backend="api", api_key=KEY, base_url=f"http://{host}:8080/v1").close()
 
 
-@pytest.mark.parametrize("base_url", ["https://user:s3cretpw@host.example.com/v1", "https://host.example.com/v1?key=s3cretpw",
-                                      "https://host.example.com/v1#s3cretpw"])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://user:s3cretpw@host.example.com/v1",
+        "https://host.example.com/v1?key=s3cretpw",
+        "https://host.example.com/v1#s3cretpw",
+    ],
+)
 def test_secrets_in_base_url_are_refused_without_echo(base_url: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         Embedder(V5, backend="api", api_key=KEY, base_url=base_url)
@@ -165,7 +181,9 @@ def test_pickled_embedder_reads_env_key_again(srv: Any, monkeypatch: pytest.Monk
     assert KEY.encode() not in blob
     clone = pickle.loads(blob)
     out = clone.embed_query("after pickling")
-    np.testing.assert_allclose(out.vectors[0], expected_vector(V5, "retrieval.query", "after pickling", 32), atol=1e-6)
+    np.testing.assert_allclose(
+        out.vectors[0], expected_vector(V5, "retrieval.query", "after pickling", 32), atol=1e-6
+    )
     assert srv.requests[-1].headers["authorization"] == f"Bearer {KEY}"
     emb.close()
     clone.close()
@@ -175,10 +193,14 @@ def test_remote_backends_import_no_heavy_dependency(srv: Any) -> None:
     import subprocess
     import sys
 
-    code = (f"import sys; from jina_embeddings import Embedder, Reranker\n"
-            f"e = Embedder('{V5}', backend='api', api_key='{KEY}', base_url='{srv.base_url}')\n"
-            f"e.embed(['a b']); Reranker('jina-reranker-v3', backend='api', api_key='{KEY}', base_url='{srv.base_url}')\n"
-            f"print([m for m in ('torch', 'transformers', 'sentence_transformers', 'tqdm') if m in sys.modules])")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    code = (
+        f"import sys; from jina_embeddings import Embedder, Reranker\n"
+        f"e = Embedder('{V5}', backend='api', api_key='{KEY}', base_url='{srv.base_url}')\n"
+        f"e.embed(['a b']); Reranker('jina-reranker-v3', backend='api', api_key='{KEY}', base_url='{srv.base_url}')\n"
+        f"print([m for m in ('torch', 'transformers', 'sentence_transformers', 'tqdm') if m in sys.modules])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -18,29 +18,60 @@ V5 = "jina-embeddings-v5-text-small"
 # -- request bodies ---------------------------------------------------------------------------
 BODY_ROWS = [
     # model, options, role, fields that must be there, fields that must be absent
-    (V5, {}, "query", {"task": "retrieval.query", "normalized": True, "truncate": True, "embedding_type": "base64"},
-     {"dimensions", "late_chunking"}),
+    (
+        V5,
+        {},
+        "query",
+        {"task": "retrieval.query", "normalized": True, "truncate": True, "embedding_type": "base64"},
+        {"dimensions", "late_chunking"},
+    ),
     (V5, {"dimensions": 256}, "document", {"task": "retrieval.passage", "dimensions": 256}, set()),
-    (V5, {"task": "text-matching", "truncate": False}, "query", {"task": "text-matching", "truncate": False}, set()),
+    (
+        V5,
+        {"task": "text-matching", "truncate": False},
+        "query",
+        {"task": "text-matching", "truncate": False},
+        set(),
+    ),
     (V5, {"precision": "binary"}, "document", {"embedding_type": "binary"}, set()),
-    (V5, {"precision": "int8", "quantization_ranges": [[-1.0] * 1024, [1.0] * 1024]}, "document",
-     {"embedding_type": "base64"}, set()),
-    ("jina-embeddings-v3", {"task": "clustering"}, "document", {"task": "separation", "normalized": True}, set()),
+    (
+        V5,
+        {"precision": "int8", "quantization_ranges": [[-1.0] * 1024, [1.0] * 1024]},
+        "document",
+        {"embedding_type": "base64"},
+        set(),
+    ),
+    (
+        "jina-embeddings-v3",
+        {"task": "clustering"},
+        "document",
+        {"task": "separation", "normalized": True},
+        set(),
+    ),
     ("jina-embeddings-v3", {"late_chunking": True}, "document", {"late_chunking": True}, set()),
     ("jina-embeddings-v4", {}, "query", {"task": "retrieval.query"}, {"normalized"}),
     ("jina-code-embeddings-0.5b", {}, "query", {"task": "nl2code.query"}, {"normalized"}),
     ("jina-clip-v2", {}, "document", {"normalized": True}, {"task"}),
     ("jina-embeddings-v2-base-en", {}, "query", {"normalized": True}, {"task", "dimensions"}),
     # a merged per-task repo is served by the API as its base model plus the task
-    ("jina-embeddings-v5-text-nano-retrieval", {}, "query", {"task": "retrieval.query",
-                                                              "model": "jina-embeddings-v5-text-nano"}, set()),
+    (
+        "jina-embeddings-v5-text-nano-retrieval",
+        {},
+        "query",
+        {"task": "retrieval.query", "model": "jina-embeddings-v5-text-nano"},
+        set(),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("model", "options", "role", "present", "absent"), BODY_ROWS,
-                         ids=[f"{r[0]}-{i}" for i, r in enumerate(BODY_ROWS)])
-def test_request_body_has_exactly_the_fields_the_model_takes(srv: Any, make: Any, model: str, options: dict,
-                                                             role: str, present: dict, absent: set) -> None:
+@pytest.mark.parametrize(
+    ("model", "options", "role", "present", "absent"),
+    BODY_ROWS,
+    ids=[f"{r[0]}-{i}" for i, r in enumerate(BODY_ROWS)],
+)
+def test_request_body_has_exactly_the_fields_the_model_takes(
+    srv: Any, make: Any, model: str, options: dict, role: str, present: dict, absent: set
+) -> None:
     emb = make(model, **options)
     out = emb.embed(["first text", "second text"], role=role)
     body = srv.requests[0].body
@@ -70,7 +101,9 @@ def test_v4_vectors_are_normalized_client_side(srv: Any, make: Any) -> None:
 
 @pytest.mark.parametrize("precision", ["binary", "ubinary"])
 @pytest.mark.parametrize("dims", [None, 256, 100])
-def test_bits_come_from_the_server_byte_for_byte(srv: Any, make: Any, precision: str, dims: int | None) -> None:
+def test_bits_come_from_the_server_byte_for_byte(
+    srv: Any, make: Any, precision: str, dims: int | None
+) -> None:
     texts = ["one document", "another document", "a third"]
     out = make(dimensions=dims, precision=precision).embed(texts)
     assert srv.requests[0].body["embedding_type"] == precision
@@ -118,8 +151,14 @@ def test_progress_bar_counts_texts(srv: Any, make: Any, capsys: pytest.CaptureFi
 
 # -- validation before the network ---------------------------------------------------------------
 BAD_INPUTS = [
-    (["ok", None], 1), (["", "ok"], 0), (["ok", "   "], 1), (["ok", "ok", 5], 2), ([b"bytes"], 0),
-    (["ok", float("nan")], 1), (["ok", "\ud800 lone surrogate"], 1), (["\n\t "], 0),
+    (["ok", None], 1),
+    (["", "ok"], 0),
+    (["ok", "   "], 1),
+    (["ok", "ok", 5], 2),
+    ([b"bytes"], 0),
+    (["ok", float("nan")], 1),
+    (["ok", "\ud800 lone surrogate"], 1),
+    (["\n\t "], 0),
 ]
 
 
@@ -141,8 +180,12 @@ def test_bare_string_and_empty_list(srv: Any, make: Any) -> None:
     assert srv.requests == []
 
 
-@pytest.mark.parametrize(("options", "field"), [({"task": "retrieval"}, "task"), ({"dimensions": 256}, "dimensions")])
-def test_v2_refuses_task_and_dimensions_at_construction(srv: Any, make: Any, options: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "field"), [({"task": "retrieval"}, "task"), ({"dimensions": 256}, "dimensions")]
+)
+def test_v2_refuses_task_and_dimensions_at_construction(
+    srv: Any, make: Any, options: dict, field: str
+) -> None:
     with pytest.raises(InvalidInputError) as info:
         make("jina-embeddings-v2-base-en", **options)
     assert info.value.field == field
@@ -174,7 +217,9 @@ def test_broken_batch_among_good_ones_is_a_partial_error(srv: Any, make: Any) ->
     with pytest.raises(PartialBatchError) as info:
         make(batch_size=2, max_concurrency=1, dimensions=32).embed(["a", "b", "c", "d", "e", "f"])
     assert info.value.failed_indices == [2, 3]
-    np.testing.assert_allclose(info.value.vectors[5], expected_vector(V5, "retrieval.passage", "f", 32), atol=1e-6)
+    np.testing.assert_allclose(
+        info.value.vectors[5], expected_vector(V5, "retrieval.passage", "f", 32), atol=1e-6
+    )
 
 
 def test_shuffled_response_is_put_back_in_order(srv: Any, make: Any) -> None:
@@ -187,13 +232,22 @@ def test_shuffled_response_is_put_back_in_order(srv: Any, make: Any) -> None:
 
 
 # -- rerank -----------------------------------------------------------------------------------
-DOCS = ["Berlin is the capital of Germany", "Paris is the capital of France", "the capital of Germany is big",
-        "bananas are yellow", "Germany borders France", "capital letters", "Berlin Berlin Berlin"]
+DOCS = [
+    "Berlin is the capital of Germany",
+    "Paris is the capital of France",
+    "the capital of Germany is big",
+    "bananas are yellow",
+    "Germany borders France",
+    "capital letters",
+    "Berlin Berlin Berlin",
+]
 QUERY = "capital of Germany Berlin"
 
 
 def expected_ranking(top_n: int | None = None) -> list[tuple[int, float]]:
-    scored = sorted(((i, expected_rerank_score(QUERY, d)) for i, d in enumerate(DOCS)), key=lambda p: (-p[1], p[0]))
+    scored = sorted(
+        ((i, expected_rerank_score(QUERY, d)) for i, d in enumerate(DOCS)), key=lambda p: (-p[1], p[0])
+    )
     return scored[:top_n]
 
 
@@ -213,7 +267,12 @@ def test_rerank_in_batches_merges_exactly(srv: Any, make_reranker: Any) -> None:
     rr = make_reranker(batch_size=2)
     result = rr.rerank(QUERY, DOCS, top_n=3)
     requests = [r for r in srv.requests if r.path == "/v1/rerank"]
-    assert sorted((len(r.body["documents"]), r.body["top_n"]) for r in requests) == [(1, 1), (2, 2), (2, 2), (2, 2)]
+    assert sorted((len(r.body["documents"]), r.body["top_n"]) for r in requests) == [
+        (1, 1),
+        (2, 2),
+        (2, 2),
+        (2, 2),
+    ]
     assert result.indices == [i for i, _ in expected_ranking(3)]
 
 

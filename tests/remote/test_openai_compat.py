@@ -27,12 +27,18 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-@pytest.mark.parametrize(("model", "role", "prefix"), [
-    (MERGED, "query", "Query: "), (MERGED, "document", "Document: "),
-    ("jina-embeddings-v5-text-small-text-matching", "query", "Document: "),
-    ("jina-embeddings-v5-text-nano-retrieval", "query", "Query: "),
-])
-def test_prompt_is_prepended_client_side(srv: Any, make_openai: Any, model: str, role: str, prefix: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "role", "prefix"),
+    [
+        (MERGED, "query", "Query: "),
+        (MERGED, "document", "Document: "),
+        ("jina-embeddings-v5-text-small-text-matching", "query", "Document: "),
+        ("jina-embeddings-v5-text-nano-retrieval", "query", "Query: "),
+    ],
+)
+def test_prompt_is_prepended_client_side(
+    srv: Any, make_openai: Any, model: str, role: str, prefix: str
+) -> None:
     out = make_openai(model).embed(["what is Berlin?", "second"], role=role)
     body = srv.requests[0].body
     assert set(body) == {"model", "input", "encoding_format"}
@@ -102,9 +108,11 @@ def test_vectors_narrower_than_dimensions_are_refused(make_openai: Any, helpers:
 
 def test_float_list_responses_are_accepted(make_openai: Any, helpers: Any) -> None:
     """llama.cpp and older servers ignore encoding_format and send floats."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"data": [{"index": 1, "embedding": [0.0, 2.0]},
-                                                  {"index": 0, "embedding": [3.0, 4.0]}]})
+        return httpx.Response(
+            200, json={"data": [{"index": 1, "embedding": [0.0, 2.0]}, {"index": 0, "embedding": [3.0, 4.0]}]}
+        )
 
     emb = make_openai("my-org/custom-model", transport=helpers.mock_transports(handler)[0])
     out = emb.embed(["a", "b"])

@@ -20,18 +20,32 @@ TEXTS = [f"text number {i} about topic {i % 3}" for i in range(6)]
 RANGES = np.stack([np.full(32, -0.3, np.float32), np.full(32, 0.3, np.float32)])
 PRECISIONS = ["float32", "float16", "int8", "uint8", "binary", "ubinary"]
 WIDTH = {"float32": 32, "float16": 32, "int8": 32, "uint8": 32, "binary": 4, "ubinary": 4}
-DTYPE = {"float32": np.float32, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
-         "binary": np.int8, "ubinary": np.uint8}
+DTYPE = {
+    "float32": np.float32,
+    "float16": np.float16,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "binary": np.int8,
+    "ubinary": np.uint8,
+}
 
 
 @pytest.mark.parametrize("backend", ["api", "openai"])
 @pytest.mark.parametrize("precision", PRECISIONS)
-def test_surviving_rows_have_the_requested_precision_and_width(srv: Any, make: Any, backend: str,
-                                                               precision: str) -> None:
+def test_surviving_rows_have_the_requested_precision_and_width(
+    srv: Any, make: Any, backend: str, precision: str
+) -> None:
     model = "jina-embeddings-v5-text-small" if backend == "api" else "jina-embeddings-v5-text-small-retrieval"
     ranges = RANGES if precision in ("int8", "uint8") else None
-    emb = make(model, backend=backend, batch_size=2, max_concurrency=1, dimensions=32, precision=precision,
-               quantization_ranges=ranges)
+    emb = make(
+        model,
+        backend=backend,
+        batch_size=2,
+        max_concurrency=1,
+        dimensions=32,
+        precision=precision,
+        quantization_ranges=ranges,
+    )
     srv.script(Fault.slow(0.0), *[Fault.status(503)] * 3)  # batch 0 ok, batch 1 fails 3 times, batch 2 ok
     with pytest.raises(PartialBatchError) as info:
         emb.embed(TEXTS)

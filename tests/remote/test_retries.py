@@ -37,12 +37,21 @@ from jina_testkit.fake_api import Fault, expected_vector
 
 V5 = "jina-embeddings-v5-text-small"
 QUOTA = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}
-TOO_LARGE = {"error": {"code": 500, "message": "input is too large to process. increase the physical batch size"}}
+TOO_LARGE = {
+    "error": {"code": 500, "message": "input is too large to process. increase the physical batch size"}
+}
 FORBIDDEN = {"detail": "Forbidden", "code": "AUTHZ_FORBIDDEN"}
 
-RETRIED = [(408, APIStatusError), (409, ConflictError), (429, RateLimitError), (500, InternalServerError),
-           (502, InternalServerError), (503, InternalServerError), (504, InternalServerError),
-           (529, InternalServerError)]
+RETRIED = [
+    (408, APIStatusError),
+    (409, ConflictError),
+    (429, RateLimitError),
+    (500, InternalServerError),
+    (502, InternalServerError),
+    (503, InternalServerError),
+    (504, InternalServerError),
+    (529, InternalServerError),
+]
 
 # (id, scripted faults, max_retries, expected attempts, expected error class or None for success)
 STATUS_ROWS: list[tuple[str, list[Fault], int, int, type[Exception] | None]] = [
@@ -58,9 +67,27 @@ STATUS_ROWS: list[tuple[str, list[Fault], int, int, type[Exception] | None]] = [
     ("422", [Fault.status(422)], 2, 1, UnprocessableEntityError),
     ("429-quota", [Fault.status(429, body=QUOTA)], 2, 1, InsufficientBalanceError),
     ("500-input-too-large", [Fault.status(500, body=TOO_LARGE)], 2, 1, InternalServerError),
-    ("400-x-should-retry-true", [Fault.status(400, headers={"x-should-retry": "true"})] * 3, 2, 3, BadRequestError),
-    ("503-x-should-retry-false", [Fault.status(503, headers={"x-should-retry": "false"})], 2, 1, InternalServerError),
-    ("429-quota-x-should-retry-true", [Fault.status(429, body=QUOTA, headers={"x-should-retry": "true"})], 2, 2, None),
+    (
+        "400-x-should-retry-true",
+        [Fault.status(400, headers={"x-should-retry": "true"})] * 3,
+        2,
+        3,
+        BadRequestError,
+    ),
+    (
+        "503-x-should-retry-false",
+        [Fault.status(503, headers={"x-should-retry": "false"})],
+        2,
+        1,
+        InternalServerError,
+    ),
+    (
+        "429-quota-x-should-retry-true",
+        [Fault.status(429, body=QUOTA, headers={"x-should-retry": "true"})],
+        2,
+        2,
+        None,
+    ),
     ("429-retry-after-61", [Fault.status(429, headers={"Retry-After": "61"})], 2, 1, RateLimitError),
     ("503-retry-after-120", [Fault.status(503, headers={"Retry-After": "120"})], 2, 1, InternalServerError),
     ("429-retry-after-ms-5", [Fault.status(429, headers={"retry-after-ms": "5"})], 2, 2, None),
@@ -74,16 +101,27 @@ STATUS_ROWS: list[tuple[str, list[Fault], int, int, type[Exception] | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("faults", "max_retries", "attempts", "error"), [r[1:] for r in STATUS_ROWS],
-                         ids=[r[0] for r in STATUS_ROWS])
-def test_attempts_per_status(srv: Any, make: Any, helpers: Any, faults: list[Fault], max_retries: int,
-                             attempts: int, error: type[Exception] | None) -> None:
+@pytest.mark.parametrize(
+    ("faults", "max_retries", "attempts", "error"),
+    [r[1:] for r in STATUS_ROWS],
+    ids=[r[0] for r in STATUS_ROWS],
+)
+def test_attempts_per_status(
+    srv: Any,
+    make: Any,
+    helpers: Any,
+    faults: list[Fault],
+    max_retries: int,
+    attempts: int,
+    error: type[Exception] | None,
+) -> None:
     srv.script(*faults)
     emb = make(max_retries=max_retries, dimensions=32)
     if error is None:
         out = emb.embed(["one text", "two texts"])
-        np.testing.assert_allclose(out.vectors[1], expected_vector(V5, "retrieval.passage", "two texts", 32),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            out.vectors[1], expected_vector(V5, "retrieval.passage", "two texts", 32), atol=1e-6
+        )
     else:
         with pytest.raises(error) as info:
             emb.embed(["one text", "two texts"])
@@ -125,9 +163,12 @@ EXCEPTIONS = [
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize(("exc", "retried", "cls"), [e[1:] for e in EXCEPTIONS], ids=[e[0] for e in EXCEPTIONS])
-def test_attempts_per_exception(make: Any, helpers: Any, mode: str, exc: Exception, retried: bool,
-                                cls: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("exc", "retried", "cls"), [e[1:] for e in EXCEPTIONS], ids=[e[0] for e in EXCEPTIONS]
+)
+def test_attempts_per_exception(
+    make: Any, helpers: Any, mode: str, exc: Exception, retried: bool, cls: type[Exception]
+) -> None:
     calls: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -213,7 +254,9 @@ def test_one_failed_batch_raises_partial_with_the_other_vectors(srv: Any, make: 
     assert err.failed_indices == [2, 3]
     assert [v is None for v in err.vectors] == [False, False, True, True, False, False]
     for i in (0, 1, 4, 5):
-        np.testing.assert_allclose(err.vectors[i], expected_vector(V5, "retrieval.passage", texts[i], 32), atol=1e-6)
+        np.testing.assert_allclose(
+            err.vectors[i], expected_vector(V5, "retrieval.passage", texts[i], 32), atol=1e-6
+        )
     assert len(err.errors) == 1 and isinstance(err.errors[0], InternalServerError)
     assert err.__cause__ is err.errors[0]
     assert len(helpers.embed_requests(srv)) == 1 + 3 + 1

@@ -130,7 +130,9 @@ def test_openai_mode_has_no_task_and_uses_native_dims(client: httpx.Client) -> N
     v = f32(r.json()["data"][0]["embedding"])
     assert v.shape == (768,)
     assert np.array_equal(v, expected_vector(model, None, "Query: what is a fox?", native_dim=768))
-    r = client.post("/embeddings", json={"model": model, "input": "hi", "encoding_format": "float", "dimensions": 32})
+    r = client.post(
+        "/embeddings", json={"model": model, "input": "hi", "encoding_format": "float", "dimensions": 32}
+    )
     assert np.array_equal(f32(r.json()["data"][0]["embedding"]), expected_vector(model, None, "hi", 32, 768))
 
 
@@ -165,9 +167,13 @@ def test_dimensions_cut_and_unit_norm(client: httpx.Client) -> None:
 
 
 def test_v2_without_task_or_dimensions_is_fine(client: httpx.Client) -> None:
-    r = client.post("/embeddings", json={"model": V2, "input": ["x y"], "normalized": True, "embedding_type": "float"})
+    r = client.post(
+        "/embeddings", json={"model": V2, "input": ["x y"], "normalized": True, "embedding_type": "float"}
+    )
     assert r.status_code == 200
-    assert np.array_equal(f32(r.json()["data"][0]["embedding"]), expected_vector(V2, None, "x y", native_dim=768))
+    assert np.array_equal(
+        f32(r.json()["data"][0]["embedding"]), expected_vector(V2, None, "x y", native_dim=768)
+    )
 
 
 def test_2048_inputs_accepted(client: httpx.Client) -> None:
@@ -198,8 +204,11 @@ BAD_BODIES = [
     ({"model": V3, "input": 5}, 422, "input"),
     ({"model": V3, "input": ["a", 1]}, 422, "input[1]"),
     ({"model": V3, "input": [{"image": "https://example.com/y.png"}]}, 422, "input[0]"),
-    ({"model": V3, "input": [f"t{i}" for i in range(2049)]}, 400,
-     "input length is larger than the largest allowed size 2048"),
+    (
+        {"model": V3, "input": [f"t{i}" for i in range(2049)]},
+        400,
+        "input length is larger than the largest allowed size 2048",
+    ),
     ({"model": V3, "input": ""}, 400, "empty"),
     ({"model": V3, "input": ["ok", "  \n\t"]}, 400, "input[1]"),
     ({"model": V3, "input": "x", "foo": 1}, 422, "foo"),
@@ -273,7 +282,9 @@ def test_fault_status_default_body_and_headers(srv: FakeJinaServer, client: http
 
 
 def test_fault_status_custom_bodies(srv: FakeJinaServer, client: httpx.Client) -> None:
-    srv.script(Fault.status(500, body="input is too large to process"), Fault.status(403, body={"error": "broke"}))
+    srv.script(
+        Fault.status(500, body="input is too large to process"), Fault.status(403, body={"error": "broke"})
+    )
     r = embed(client, input="x")
     assert r.status_code == 500 and r.text == "input is too large to process"
     assert r.headers["content-type"].startswith("text/plain")
@@ -389,7 +400,9 @@ def test_fault_dup_index(srv: FakeJinaServer, client: httpx.Client) -> None:
     srv.script(Fault.dup_index())
     data = embed(client, input=["a", "b", "c"]).json()["data"]
     assert [d["index"] for d in data] == [0, 1, 0]
-    assert np.array_equal(f32(data[2]["embedding"]), expected_vector(V3, None, "c"))  # the vector is still "c"
+    assert np.array_equal(
+        f32(data[2]["embedding"]), expected_vector(V3, None, "c")
+    )  # the vector is still "c"
 
 
 def test_script_is_fifo_and_consumed_by_error_requests(srv: FakeJinaServer, client: httpx.Client) -> None:
@@ -437,7 +450,9 @@ def test_rate_429_headers_and_mixed_rates(srv: FakeJinaServer, client: httpx.Cli
     counts = Counter(statuses)
     assert counts[503] > 5 and counts["drop"] > 5 and counts[200] > 40 and set(counts) == {200, 503, "drop"}
     outcomes = Counter(r.outcome for r in srv.requests[-100:])
-    assert outcomes["drop"] == counts["drop"] and outcomes["status:503"] == counts[503] and outcomes["slow"] > 0
+    assert (
+        outcomes["drop"] == counts["drop"] and outcomes["status:503"] == counts[503] and outcomes["slow"] > 0
+    )
     with pytest.raises(ValueError):
         srv.set_fault_rates(rate_429=0.6, rate_503=0.6)
 
@@ -477,7 +492,9 @@ def test_concurrent_load_32_threads(srv: FakeJinaServer) -> None:
         with new_client(srv.base_url, headers=AUTH, timeout=5) as c:
             for i in range(25):
                 text = f"w{k} r{i}"
-                v = embed(c, input=[text], dimensions=8, embedding_type="base64").json()["data"][0]["embedding"]
+                v = embed(c, input=[text], dimensions=8, embedding_type="base64").json()["data"][0][
+                    "embedding"
+                ]
                 ok += np.array_equal(b64_f32(v), expected_vector(V3, None, text, 8))
         return ok
 
@@ -488,7 +505,12 @@ def test_concurrent_load_32_threads(srv: FakeJinaServer) -> None:
 
 
 # ----------------------------------------------------------------- rerank
-DOCS = ["the cat sat on the mat", "a fox jumps over the dog", "cats and dogs", {"text": "the quick brown fox jumps"}]
+DOCS = [
+    "the cat sat on the mat",
+    "a fox jumps over the dog",
+    "cats and dogs",
+    {"text": "the quick brown fox jumps"},
+]
 
 
 def _doc_text(d: object) -> str:
@@ -518,11 +540,21 @@ def test_rerank_top_n_and_return_documents(client: httpx.Client) -> None:
     assert len(client.post("/rerank", json={**body, "top_n": 99}).json()["results"]) == 4
 
 
-@pytest.mark.parametrize(("patch", "status"), [
-    ({"model": "jina-reranker-v9"}, 400), ({"foo": 1}, 422), ({"top_n": 0}, 422), ({"top_n": "2"}, 422),
-    ({"documents": []}, 422), ({"query": ""}, 400), ({"query": None}, 422), ({"max_doc_length": 0}, 422),
-    ({"return_documents": "no"}, 422), ({"truncation": True, "max_doc_length": 512}, 200),
-])
+@pytest.mark.parametrize(
+    ("patch", "status"),
+    [
+        ({"model": "jina-reranker-v9"}, 400),
+        ({"foo": 1}, 422),
+        ({"top_n": 0}, 422),
+        ({"top_n": "2"}, 422),
+        ({"documents": []}, 422),
+        ({"query": ""}, 400),
+        ({"query": None}, 422),
+        ({"max_doc_length": 0}, 422),
+        ({"return_documents": "no"}, 422),
+        ({"truncation": True, "max_doc_length": 512}, 200),
+    ],
+)
 def test_rerank_validation(client: httpx.Client, patch: dict, status: int) -> None:
     body = {"model": "jina-reranker-v2-base-multilingual", "query": "q", "documents": ["d"], **patch}
     r = client.post("/rerank", json={k: v for k, v in body.items() if v is not None})

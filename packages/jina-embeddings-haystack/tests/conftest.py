@@ -89,8 +89,9 @@ def _query(text_embedder: Any, ranker: Any, store: InMemoryDocumentStore, top_k:
 def build_pipelines() -> Callable[..., tuple[Pipeline, Pipeline]]:
     """``build(doc_embedder, text_embedder, ranker, store, top_k=4)`` -> (indexing, query) pipelines."""
 
-    def build(doc_embedder: Any, text_embedder: Any, ranker: Any, store: InMemoryDocumentStore,
-              top_k: int = 4) -> tuple[Pipeline, Pipeline]:
+    def build(
+        doc_embedder: Any, text_embedder: Any, ranker: Any, store: InMemoryDocumentStore, top_k: int = 4
+    ) -> tuple[Pipeline, Pipeline]:
         return _indexing(doc_embedder, store), _query(text_embedder, ranker, store, top_k)
 
     return build

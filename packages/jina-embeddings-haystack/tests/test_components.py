@@ -59,13 +59,19 @@ def test_document_embedder_uses_document_role_and_returns_copies():
 
 
 def test_meta_fields_prefix_and_suffix_build_the_exact_text():
-    embedder = JinaDocumentEmbedder(backend="fake", progress_bar=False, meta_fields_to_embed=["title", "year"],
-                                    embedding_separator=" | ", prefix="<<", suffix=">>")
+    embedder = JinaDocumentEmbedder(
+        backend="fake",
+        progress_bar=False,
+        meta_fields_to_embed=["title", "year"],
+        embedding_separator=" | ",
+        prefix="<<",
+        suffix=">>",
+    )
     out = embedder.run(docs())["documents"]
     expected_texts = [
         "<<Berlin | 2024 | Berlin is the capital of Germany.>>",  # meta values first, in field order
-        "<<Fruit | Bananas are yellow.>>",                         # None values skipped
-        "<<The Rhine flows through Basel.>>",                      # missing fields skipped
+        "<<Fruit | Bananas are yellow.>>",  # None values skipped
+        "<<The Rhine flows through Basel.>>",  # missing fields skipped
     ]
     expected = core_fake().embed_documents(expected_texts).vectors
     np.testing.assert_allclose(np.array([d.embedding for d in out]), expected, rtol=0, atol=1e-7)
@@ -74,7 +80,9 @@ def test_meta_fields_prefix_and_suffix_build_the_exact_text():
 
 
 def test_default_separator_is_newline():
-    out = JinaDocumentEmbedder(backend="fake", progress_bar=False, meta_fields_to_embed=["title"]).run(docs()[:1])
+    out = JinaDocumentEmbedder(backend="fake", progress_bar=False, meta_fields_to_embed=["title"]).run(
+        docs()[:1]
+    )
     expected = core_fake().embed_documents(["Berlin\nBerlin is the capital of Germany."]).vectors[0]
     np.testing.assert_allclose(out["documents"][0].embedding, expected, rtol=0, atol=1e-7)
 
@@ -82,7 +90,10 @@ def test_default_separator_is_newline():
 def test_empty_document_list_returns_meta_and_calls_no_model():
     embedder = JinaDocumentEmbedder(backend="fake", progress_bar=False)
     out = embedder.run([])
-    assert out == {"documents": [], "meta": {"model": MODEL, "usage": {"prompt_tokens": 0, "total_tokens": 0}}}
+    assert out == {
+        "documents": [],
+        "meta": {"model": MODEL, "usage": {"prompt_tokens": 0, "total_tokens": 0}},
+    }
     assert embedder._client()._backend.calls == 0
 
 
@@ -132,8 +143,9 @@ async def test_document_embedder_run_async_matches_run():
 # -- JinaTextEmbedder ---------------------------------------------------------------------------
 def test_text_embedder_uses_query_role():
     out = JinaTextEmbedder(backend="fake").run("capital of Germany")
-    np.testing.assert_allclose(out["embedding"], core_fake().embed_query("capital of Germany").vectors[0],
-                               rtol=0, atol=1e-7)
+    np.testing.assert_allclose(
+        out["embedding"], core_fake().embed_query("capital of Germany").vectors[0], rtol=0, atol=1e-7
+    )
     doc_vec = core_fake().embed_documents(["capital of Germany"]).vectors[0]
     assert not np.allclose(out["embedding"], doc_vec)
     assert isinstance(out["embedding"], list) and isinstance(out["embedding"][0], float)
@@ -142,8 +154,9 @@ def test_text_embedder_uses_query_role():
 
 def test_text_embedder_prefix_suffix():
     out = JinaTextEmbedder(backend="fake", prefix="q: ", suffix="?").run("capital of Germany")
-    np.testing.assert_allclose(out["embedding"], core_fake().embed_query("q: capital of Germany?").vectors[0],
-                               rtol=0, atol=1e-7)
+    np.testing.assert_allclose(
+        out["embedding"], core_fake().embed_query("q: capital of Germany?").vectors[0], rtol=0, atol=1e-7
+    )
 
 
 def test_text_embedder_input_checks():
@@ -187,7 +200,9 @@ def test_ranker_sorts_copies_by_score_and_leaves_input_alone():
 def test_ranker_top_k_and_threshold_with_run_overrides():
     scores = sorted(fake_scores().values(), reverse=True)
     ranker = JinaRanker(backend="fake", top_k=3, score_threshold=scores[1])
-    assert [d.score for d in ranker.run(query=QUERY, documents=RANK_DOCS)["documents"]] == pytest.approx(scores[:2])
+    assert [d.score for d in ranker.run(query=QUERY, documents=RANK_DOCS)["documents"]] == pytest.approx(
+        scores[:2]
+    )
     assert len(ranker.run(query=QUERY, documents=RANK_DOCS, top_k=1)["documents"]) == 1
     # an explicit threshold of 0.0 overrides the init value (not treated as "unset")
     out = ranker.run(query=QUERY, documents=RANK_DOCS, score_threshold=0.0)
@@ -197,7 +212,9 @@ def test_ranker_top_k_and_threshold_with_run_overrides():
 def test_ranker_empty_documents_and_bad_values():
     ranker = JinaRanker(backend="fake")
     assert ranker.run(query=QUERY, documents=[]) == {
-        "documents": [], "meta": {"model": "jina-reranker-v3", "usage": {"prompt_tokens": 0, "total_tokens": 0}}}
+        "documents": [],
+        "meta": {"model": "jina-reranker-v3", "usage": {"prompt_tokens": 0, "total_tokens": 0}},
+    }
     with pytest.raises(InvalidInputError, match="top_n"):
         ranker.run(query=QUERY, documents=RANK_DOCS, top_k=0)
     with pytest.raises(InvalidInputError, match="query"):
@@ -208,16 +225,22 @@ def test_ranker_empty_documents_and_bad_values():
 
 def test_ranker_meta_fields_are_scored_with_the_content():
     ranker = JinaRanker(backend="fake", meta_fields_to_embed=["city"])
-    docs_ = [Document(id="x", content="a short note", meta={"city": "Germany capital"}),
-             Document(id="y", content="another short note")]
+    docs_ = [
+        Document(id="x", content="a short note", meta={"city": "Germany capital"}),
+        Document(id="y", content="another short note"),
+    ]
     out = ranker.run(query=QUERY, documents=docs_)
     assert out["documents"][0].id == "x"
-    assert out["documents"][0].score == pytest.approx(FakeRerankBackend.score(QUERY, "Germany capital\na short note"))
+    assert out["documents"][0].score == pytest.approx(
+        FakeRerankBackend.score(QUERY, "Germany capital\na short note")
+    )
 
 
 async def test_ranker_run_async_matches_run():
     ranker = JinaRanker(backend="fake", top_k=2)
-    assert await ranker.run_async(query=QUERY, documents=RANK_DOCS) == ranker.run(query=QUERY, documents=RANK_DOCS)
+    assert await ranker.run_async(query=QUERY, documents=RANK_DOCS) == ranker.run(
+        query=QUERY, documents=RANK_DOCS
+    )
 
 
 def test_ranker_matches_core_reranker():

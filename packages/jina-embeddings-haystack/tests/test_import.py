@@ -50,11 +50,15 @@ print(json.dumps({
 
 def test_imports_and_runs_without_torch():
     env = {**os.environ, "HAYSTACK_TELEMETRY_ENABLED": "False"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (report["dims"], report["query_dims"], report["ranked"]) == (1024, 1024, 1)
     assert report["loaded"] == []
     # only Haystack's own optional import asked for torch; never this package or the core
     assert report["askers"], "the blocker saw no torch import: the check itself is broken"
-    assert all(a.replace(os.sep, "/").endswith("haystack/utils/device.py") for a in report["askers"]), report["askers"]
+    assert all(a.replace(os.sep, "/").endswith("haystack/utils/device.py") for a in report["askers"]), report[
+        "askers"
+    ]

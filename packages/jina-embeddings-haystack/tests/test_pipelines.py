@@ -26,8 +26,10 @@ pytestmark = pytest.mark.local
 
 
 def embedders(model_path: str, **kwargs) -> tuple[JinaDocumentEmbedder, JinaTextEmbedder]:
-    return (JinaDocumentEmbedder(model=model_path, backend="local", progress_bar=False, **kwargs),
-            JinaTextEmbedder(model=model_path, backend="local", **kwargs))
+    return (
+        JinaDocumentEmbedder(model=model_path, backend="local", progress_bar=False, **kwargs),
+        JinaTextEmbedder(model=model_path, backend="local", **kwargs),
+    )
 
 
 def ranked(result: dict) -> list[tuple[str, float]]:
@@ -35,7 +37,8 @@ def ranked(result: dict) -> list[tuple[str, float]]:
 
 
 def test_indexing_and_query_pipelines_put_the_relevant_document_first(
-        minilm_warm, corpus, queries, new_store, build_pipelines, query_data):
+    minilm_warm, corpus, queries, new_store, build_pipelines, query_data
+):
     store = new_store()
     doc_embedder, text_embedder = embedders(minilm_warm)
     indexing, query = build_pipelines(doc_embedder, text_embedder, JinaRanker(backend="fake"), store)
@@ -61,7 +64,8 @@ def test_indexing_and_query_pipelines_put_the_relevant_document_first(
 
 
 def test_pipelines_loaded_back_from_yaml_behave_identically(
-        minilm_warm, corpus, queries, new_store, build_pipelines, query_data, yaml_loads):
+    minilm_warm, corpus, queries, new_store, build_pipelines, query_data, yaml_loads
+):
     store = new_store()
     doc_embedder, text_embedder = embedders(minilm_warm, device=ComponentDevice.from_str("cpu"))
     indexing, query = build_pipelines(doc_embedder, text_embedder, JinaRanker(backend="fake", top_k=3), store)
@@ -70,8 +74,10 @@ def test_pipelines_loaded_back_from_yaml_behave_identically(
     first = {q: ranked(query.run(query_data(q))) for q in queries}
 
     indexing_yaml, query_yaml = indexing.dumps(), query.dumps()
-    assert "haystack_integrations.components.embedders.jina_embeddings.document_embedder.JinaDocumentEmbedder" \
+    assert (
+        "haystack_integrations.components.embedders.jina_embeddings.document_embedder.JinaDocumentEmbedder"
         in indexing_yaml
+    )
     assert "device: cpu" in query_yaml
     indexing2, query2 = yaml_loads(indexing_yaml), yaml_loads(query_yaml)
     assert indexing2.get_component("embedder") is not doc_embedder
@@ -92,7 +98,8 @@ def test_pipelines_loaded_back_from_yaml_behave_identically(
 
 
 async def test_async_pipeline_run_gives_the_same_result(
-        minilm_warm, corpus, queries, new_store, build_pipelines, query_data):
+    minilm_warm, corpus, queries, new_store, build_pipelines, query_data
+):
     store_sync, store_async = new_store(), new_store()
     indexing, query = build_pipelines(*embedders(minilm_warm), JinaRanker(backend="fake"), store_sync)
     indexing.run({"embedder": {"documents": corpus}})
@@ -100,8 +107,10 @@ async def test_async_pipeline_run_gives_the_same_result(
 
     # Haystack 3 runs any Pipeline asynchronously; 2.x has a separate AsyncPipeline
     async_cls = getattr(haystack, "AsyncPipeline", Pipeline)
-    a_indexing, a_query = (async_cls.from_dict(p.to_dict())
-                           for p in build_pipelines(*embedders(minilm_warm), JinaRanker(backend="fake"), store_async))
+    a_indexing, a_query = (
+        async_cls.from_dict(p.to_dict())
+        for p in build_pipelines(*embedders(minilm_warm), JinaRanker(backend="fake"), store_async)
+    )
     out = await a_indexing.run_async({"embedder": {"documents": corpus}})
     assert out["writer"]["documents_written"] == 12
     results = await asyncio.gather(*(a_query.run_async(query_data(q)) for q in queries))
@@ -112,9 +121,9 @@ async def test_async_pipeline_run_gives_the_same_result(
         assert got[0][0] == queries[q]
 
 
-
 def test_text_and_document_embedder_share_one_loaded_model(minilm_path, tmp_path):
     """warm_up of both loads one model: same settings -> one entry in the core's model cache."""
+
     # cache_folder is irrelevant to loading a folder but part of the cache key: a key unique to this test
     def mine() -> list[dict]:
         return [k for k in loaded_models() if k["cache_folder"] == str(tmp_path)]
@@ -159,11 +168,13 @@ async def test_local_run_async_does_not_block_the_event_loop(minilm_warm):
 
 
 def test_query_pipeline_with_a_local_cross_encoder_orders_by_its_scores(
-        minilm_warm, tiny_reranker_path, corpus, queries, new_store, build_pipelines, query_data):
+    minilm_warm, tiny_reranker_path, corpus, queries, new_store, build_pipelines, query_data
+):
     """The tiny reranker is random: check order == sorted scores and scores == the core's, not relevance."""
     store = new_store()
-    indexing, query = build_pipelines(*embedders(minilm_warm), JinaRanker(model=tiny_reranker_path,
-                                                                          backend="local", top_k=3), store)
+    indexing, query = build_pipelines(
+        *embedders(minilm_warm), JinaRanker(model=tiny_reranker_path, backend="local", top_k=3), store
+    )
     indexing.run({"embedder": {"documents": corpus}})
     core = Reranker(model=tiny_reranker_path, backend="local")
     for text in list(queries)[:3]:

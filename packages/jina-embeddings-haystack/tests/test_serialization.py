@@ -31,13 +31,28 @@ def test_default_to_dict_names_env_vars_only(cls, monkeypatch):
 
 def test_to_dict_from_dict_round_trip_keeps_every_setting():
     embedder = JinaDocumentEmbedder(
-        model="jina-embeddings-v5-text-nano", prefix="p ", suffix=" s", batch_size=7, progress_bar=False,
-        meta_fields_to_embed=["title"], embedding_separator=" | ", task="text-matching", dimensions=256,
-        backend="api", precision="int8", quantization_ranges=np.zeros((2, 256), np.float32) + [[-1.0], [1.0]],
-        base_url="http://127.0.0.1:1/v1", timeout=3.5, max_retries=5, max_concurrency=2)
+        model="jina-embeddings-v5-text-nano",
+        prefix="p ",
+        suffix=" s",
+        batch_size=7,
+        progress_bar=False,
+        meta_fields_to_embed=["title"],
+        embedding_separator=" | ",
+        task="text-matching",
+        dimensions=256,
+        backend="api",
+        precision="int8",
+        quantization_ranges=np.zeros((2, 256), np.float32) + [[-1.0], [1.0]],
+        base_url="http://127.0.0.1:1/v1",
+        timeout=3.5,
+        max_retries=5,
+        max_concurrency=2,
+    )
     data = embedder.to_dict()
     params = data["init_parameters"]
-    assert params["quantization_ranges"][0][:2] == [-1.0, -1.0] and len(params["quantization_ranges"][1]) == 256
+    assert (
+        params["quantization_ranges"][0][:2] == [-1.0, -1.0] and len(params["quantization_ranges"][1]) == 256
+    )
     assert params["meta_fields_to_embed"] == ["title"] and params["embedding_separator"] == " | "
     assert params["timeout"] == 3.5 and params["max_concurrency"] == 2 and params["backend"] == "api"
     frozen = copy.deepcopy(data)
@@ -48,8 +63,13 @@ def test_to_dict_from_dict_round_trip_keeps_every_setting():
 
 
 def test_ranker_round_trip():
-    ranker = JinaRanker(model="jina-reranker-m0", top_k=3, score_threshold=0.25, backend="fake",
-                        meta_fields_to_embed=["title"])
+    ranker = JinaRanker(
+        model="jina-reranker-m0",
+        top_k=3,
+        score_threshold=0.25,
+        backend="fake",
+        meta_fields_to_embed=["title"],
+    )
     restored = JinaRanker.from_dict(ranker.to_dict())
     assert (restored.top_k, restored.score_threshold, restored.meta_fields_to_embed) == (3, 0.25, ["title"])
     assert restored.to_dict() == ranker.to_dict()
@@ -57,7 +77,10 @@ def test_ranker_round_trip():
 
 def test_serialized_component_device_is_read_back():
     data = JinaTextEmbedder(backend="local").to_dict()
-    data["init_parameters"]["device"] = {"type": "single", "device": "cpu"}  # sentence-transformers-haystack style
+    data["init_parameters"]["device"] = {
+        "type": "single",
+        "device": "cpu",
+    }  # sentence-transformers-haystack style
     assert JinaTextEmbedder.from_dict(data).device == "cpu"
 
 
@@ -112,6 +135,9 @@ def test_pipeline_yaml_round_trip_with_all_three(monkeypatch, yaml_loads):
     loaded = yaml_loads(text)
     for name in ("text", "docs", "ranker"):
         assert loaded.get_component(name).to_dict() == pipe.get_component(name).to_dict()
-    data = {"text": {"text": "hello"}, "docs": {"documents": [Document(content="hello", meta={"title": "t"})]},
-            "ranker": {"query": "hello", "documents": [Document(content="a hello"), Document(content="b")]}}
+    data = {
+        "text": {"text": "hello"},
+        "docs": {"documents": [Document(content="hello", meta={"title": "t"})]},
+        "ranker": {"query": "hello", "documents": [Document(content="a hello"), Document(content="b")]},
+    }
     assert loaded.run(copy.deepcopy(data)) == pipe.run(copy.deepcopy(data))

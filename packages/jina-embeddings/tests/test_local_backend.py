@@ -54,8 +54,9 @@ def peft_reference(tiny_models: dict[str, Path]) -> Any:
 @pytest.mark.parametrize("role", ["query", "document"])
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("arch", ["qwen3", "eurobert", "xlm-roberta"])
-def test_each_task_and_role_equals_peft_reference(tiny_models: dict[str, Path], peft_reference: Any,
-                                                  arch: str, task: str, role: str) -> None:
+def test_each_task_and_role_equals_peft_reference(
+    tiny_models: dict[str, Path], peft_reference: Any, arch: str, task: str, role: str
+) -> None:
     if arch not in tiny_models:
         pytest.skip(f"{arch} needs a newer transformers")
     emb = Embedder(tiny_models[arch], backend="local", task=task)
@@ -68,7 +69,9 @@ def test_each_task_and_role_equals_peft_reference(tiny_models: dict[str, Path], 
 def test_tasks_give_different_vectors(tiny_models: dict[str, Path], arch: str) -> None:
     if arch not in tiny_models:
         pytest.skip(f"{arch} needs a newer transformers")
-    vecs = {t: Embedder(tiny_models[arch], backend="local", task=t).embed_documents(TEXTS).vectors for t in TASKS}
+    vecs = {
+        t: Embedder(tiny_models[arch], backend="local", task=t).embed_documents(TEXTS).vectors for t in TASKS
+    }
     for a in TASKS:
         for b in TASKS:
             if a < b:
@@ -141,8 +144,9 @@ def test_concurrent_tasks_never_mix_adapters(tiny_models: dict[str, Path]) -> No
     assert (wrong, total) == (0, 300)
 
 
-def test_hammer_detects_mixing_without_the_lock(tiny_models: dict[str, Path],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hammer_detects_mixing_without_the_lock(
+    tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Control: without the per-model lock the same threads get wrong adapters or broken batches."""
     model = Embedder(tiny_models["qwen3"], backend="local")._backend.model_for("retrieval")
     monkeypatch.setattr(model, "lock", contextlib.nullcontext())
@@ -153,9 +157,19 @@ def test_hammer_detects_mixing_without_the_lock(tiny_models: dict[str, Path],
 def test_minilm_semantics(minilm_path: str) -> None:
     emb = Embedder(minilm_path, backend="local")
     assert emb.task is None and emb.spec.native_dim == 384
-    pairs = [("A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."),
-             ("How do I reset my password?", "Steps to recover your account password.", "Best hiking trails in Norway."),
-             ("The stock market fell sharply today.", "Shares dropped steeply on Wall Street.", "A recipe for lemon cake.")]
+    pairs = [
+        ("A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."),
+        (
+            "How do I reset my password?",
+            "Steps to recover your account password.",
+            "Best hiking trails in Norway.",
+        ),
+        (
+            "The stock market fell sharply today.",
+            "Shares dropped steeply on Wall Street.",
+            "A recipe for lemon cake.",
+        ),
+    ]
     for anchor, related, unrelated in pairs:
         v = emb.embed_documents([anchor, related, unrelated]).vectors
         assert v[0] @ v[1] > v[0] @ v[2] + 0.3, anchor
@@ -177,8 +191,9 @@ def test_truncation_counted_warned_once_or_refused(minilm_path: str, monkeypatch
     strict.warm_up()
     calls: list[int] = []
     original = local_module.LocalModel.encode
-    monkeypatch.setattr(local_module.LocalModel, "encode",
-                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    monkeypatch.setattr(
+        local_module.LocalModel, "encode", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+    )
     with pytest.raises(InvalidInputError, match="text at index 1 has at least 400 tokens"):
         strict.embed_documents(["fine", long_text])  # the core's word bound: no tokenizer needed
     few_words = " ".join(["don't"] * 100)  # 100 words but 300 word pieces: only exact counting knows
@@ -217,7 +232,9 @@ def test_async_runs_in_a_thread_and_never_blocks_the_loop(minilm_path: str) -> N
 
 
 def test_progress_bar(minilm_path: str, capfd: pytest.CaptureFixture[str]) -> None:
-    Embedder(minilm_path, backend="local", show_progress=True, batch_size=2).embed_documents(["a b", "c d", "e f"])
+    Embedder(minilm_path, backend="local", show_progress=True, batch_size=2).embed_documents(
+        ["a b", "c d", "e f"]
+    )
     assert "Batches" in capfd.readouterr().err
     Embedder(minilm_path, backend="local").embed_documents(["a b", "c d", "e f"])
     assert "Batches" not in capfd.readouterr().err
@@ -251,10 +268,16 @@ def test_truncation_bounds_agree_with_exact_counts(minilm_path: str, words: int)
     """The cheap byte/word bounds decide like exact token counts (limit 256 with 2 specials)."""
     emb = Embedder(minilm_path, backend="local")
     model = emb._backend.model_for(None)
-    texts = [" ".join(["word"] * words), " ".join(["x"] * words), "ünïcödé " * (words // 2 + 1),
-             "a" * (words * 3), "中文" * words]
+    texts = [
+        " ".join(["word"] * words),
+        " ".join(["x"] * words),
+        "ünïcödé " * (words // 2 + 1),
+        "a" * (words * 3),
+        "中文" * words,
+    ]
     with model.lock:
         exact = [i for i, n in enumerate(model.token_lengths(texts, "")) if n > 256]
         assert model.too_long(texts, "") == exact
         assert model.too_long(texts, "Document: ") == [
-            i for i, n in enumerate(model.token_lengths(texts, "Document: ")) if n > 256]
+            i for i, n in enumerate(model.token_lengths(texts, "Document: ")) if n > 256
+        ]

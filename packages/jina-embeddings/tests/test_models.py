@@ -31,7 +31,12 @@ EXPECTED = {
 def test_registry_facts(name: str) -> None:
     spec = MODELS[name]
     dim, max_tokens, n_tasks, licence = EXPECTED[name]
-    assert (spec.native_dim, spec.max_tokens, len(spec.tasks), spec.license) == (dim, max_tokens, n_tasks, licence)
+    assert (spec.native_dim, spec.max_tokens, len(spec.tasks), spec.license) == (
+        dim,
+        max_tokens,
+        n_tasks,
+        licence,
+    )
     assert spec.hf_repo == f"jinaai/{name}" and spec.api_name == name
     if spec.matryoshka_dims:
         assert spec.matryoshka_dims[-1] == dim and list(spec.matryoshka_dims) == sorted(spec.matryoshka_dims)
@@ -39,10 +44,17 @@ def test_registry_facts(name: str) -> None:
 
 def test_rerankers_and_merged_repos() -> None:
     assert {s.name for s in list_models("reranker")} == {
-        "jina-reranker-v3", "jina-reranker-m0", "jina-reranker-v2-base-multilingual"}
+        "jina-reranker-v3",
+        "jina-reranker-m0",
+        "jina-reranker-v2-base-multilingual",
+    }
     merged = MODELS["jina-embeddings-v5-text-small-retrieval"]
     assert (merged.fixed_task, merged.tasks, merged.adapter_layout, merged.base_model) == (
-        "retrieval", ("retrieval",), "merged", "jina-embeddings-v5-text-small")
+        "retrieval",
+        ("retrieval",),
+        "merged",
+        "jina-embeddings-v5-text-small",
+    )
     assert MODELS["jina-embeddings-v5-text-nano-clustering"].trust_remote_code is True
     assert MODELS["jina-embeddings-v5-text-small-clustering"].trust_remote_code is False
 
@@ -50,7 +62,11 @@ def test_rerankers_and_merged_repos() -> None:
 def test_lookup_by_repo_id_and_generic_repo() -> None:
     assert get_spec("jinaai/jina-embeddings-v3") is MODELS["jina-embeddings-v3"]
     generic = get_spec("sentence-transformers/all-MiniLM-L6-v2")
-    assert (generic.family, generic.tasks, generic.hf_repo) == ("generic", (), "sentence-transformers/all-MiniLM-L6-v2")
+    assert (generic.family, generic.tasks, generic.hf_repo) == (
+        "generic",
+        (),
+        "sentence-transformers/all-MiniLM-L6-v2",
+    )
 
 
 def test_unknown_name_lists_registry() -> None:
@@ -71,20 +87,32 @@ def test_folder_that_is_not_a_model(tmp_path: Path) -> None:
 def test_minilm_folder_is_generic(minilm_path: str) -> None:
     spec = get_spec(minilm_path)
     assert (spec.family, spec.native_dim, spec.tasks, spec.pooling, spec.max_tokens) == (
-        "generic", 384, (), "mean", 256)
+        "generic",
+        384,
+        (),
+        "mean",
+        256,
+    )
     assert spec.matryoshka_dims is None and spec.prompts == {}
 
 
 def _fake_v5_folder(root: Path, dim: int, tasks: tuple[str, ...]) -> Path:
     (root / "1_Pooling").mkdir(parents=True)
-    (root / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (root / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            ]
+        )
+    )
     (root / "config.json").write_text(json.dumps({"hidden_size": dim}))
-    (root / "1_Pooling" / "config.json").write_text(json.dumps(
-        {"word_embedding_dimension": dim, "pooling_mode_lasttoken": True}))
-    (root / "config_sentence_transformers.json").write_text(json.dumps(
-        {"prompts": {"query": "Q> ", "document": "D> "}}))
+    (root / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": dim, "pooling_mode_lasttoken": True})
+    )
+    (root / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": "Q> ", "document": "D> "}})
+    )
     for t in tasks:
         (root / "adapters" / t).mkdir(parents=True)
         (root / "adapters" / t / "adapter_config.json").write_text("{}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import copy
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,9 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ({"base_url": "ftp://x"}, "base_url", "http:// or https://"),
     ],
 )
-def test_bad_option_fails_at_construction(kwargs: dict[str, Any], field: str, message: str,
-                                          no_model_load: list[str]) -> None:
+def test_bad_option_fails_at_construction(
+    kwargs: dict[str, Any], field: str, message: str, no_model_load: list[str]
+) -> None:
     opts = {"backend": "local", **kwargs}
     with pytest.raises(InvalidInputError, match=message) as info:
         Embedder("jina-embeddings-v5-text-small", **opts)
@@ -80,7 +81,9 @@ def test_api_dimension_range_differs_from_local() -> None:
     with pytest.raises(InvalidInputError, match="exceeds"):
         EmbedOptions(dimensions=1025).for_model(Embedder("jina-embeddings-v3", backend="fake").spec, "api")
     with pytest.raises(InvalidInputError, match="does not accept dimensions"):
-        EmbedOptions(dimensions=64).for_model(Embedder("jina-embeddings-v2-base-en", backend="fake").spec, "api")
+        EmbedOptions(dimensions=64).for_model(
+            Embedder("jina-embeddings-v2-base-en", backend="fake").spec, "api"
+        )
 
 
 @pytest.mark.parametrize(
@@ -95,8 +98,9 @@ def test_api_dimension_range_differs_from_local() -> None:
         (["ok", ["nested"]], 1, "got list"),
     ],
 )
-def test_bad_text_named_before_model_call(tiny_models: dict[str, Path], texts: list[Any], index: int,
-                                          message: str, no_model_load: list[str]) -> None:
+def test_bad_text_named_before_model_call(
+    tiny_models: dict[str, Path], texts: list[Any], index: int, message: str, no_model_load: list[str]
+) -> None:
     emb = Embedder(tiny_models["qwen3"], backend="local")
     with pytest.raises(InvalidInputError, match=message) as info:
         emb.embed_documents(texts)
@@ -115,8 +119,9 @@ def test_bare_string_and_non_sequence(no_model_load: list[str], tiny_models: dic
     assert no_model_load == []
 
 
-def test_int8_query_without_ranges_refused_before_call(no_model_load: list[str],
-                                                       tiny_models: dict[str, Path]) -> None:
+def test_int8_query_without_ranges_refused_before_call(
+    no_model_load: list[str], tiny_models: dict[str, Path]
+) -> None:
     emb = Embedder(tiny_models["qwen3"], backend="local", precision="int8")
     with pytest.raises(InvalidInputError, match="Ranges from a single query would be meaningless"):
         emb.embed_query("what?")
@@ -126,7 +131,9 @@ def test_int8_query_without_ranges_refused_before_call(no_model_load: list[str],
 
 
 def test_empty_list_needs_no_model(no_model_load: list[str], tiny_models: dict[str, Path]) -> None:
-    res = Embedder(tiny_models["qwen3"], backend="local", precision="ubinary", dimensions=32).embed_documents([])
+    res = Embedder(tiny_models["qwen3"], backend="local", precision="ubinary", dimensions=32).embed_documents(
+        []
+    )
     assert res.vectors.shape == (0, 4) and res.vectors.dtype == np.uint8
     assert no_model_load == []
 
@@ -157,13 +164,18 @@ def test_backend_choice_is_predictable(monkeypatch: pytest.MonkeyPatch) -> None:
     local = Embedder("jina-embeddings-v5-text-small")
     assert local.backend_name == "local" and "backend='local'" in repr(local)
     monkeypatch.setenv("JINAAI_API_KEY", "jina_ENVKEY")
-    from jina_embeddings._frontend import choose_backend
     from jina_embeddings._apikey import resolve_api_key
+    from jina_embeddings._frontend import choose_backend
 
     key = resolve_api_key(None)
     assert key is not None and key.source == "env:JINAAI_API_KEY"
-    assert choose_backend(None, api_key=key, remote=RemoteOptions()) == ("api", "auto: API key from env:JINAAI_API_KEY")
-    assert choose_backend(None, api_key=None, remote=RemoteOptions(base_url="http://127.0.0.1:1/v1"))[0] == "api"
+    assert choose_backend(None, api_key=key, remote=RemoteOptions()) == (
+        "api",
+        "auto: API key from env:JINAAI_API_KEY",
+    )
+    assert (
+        choose_backend(None, api_key=None, remote=RemoteOptions(base_url="http://127.0.0.1:1/v1"))[0] == "api"
+    )
 
 
 def test_api_key_never_shown_or_pickled() -> None:

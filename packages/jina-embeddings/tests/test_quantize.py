@@ -26,8 +26,11 @@ def test_documented_example_bits() -> None:
     assert quantize(x, "binary").tolist() == [[22, 0]]
 
 
-floats = arrays(np.float32, st.tuples(st.integers(2, 12), st.integers(1, 70)),
-                elements=st.floats(-1, 1, width=32, allow_subnormal=False))
+floats = arrays(
+    np.float32,
+    st.tuples(st.integers(2, 12), st.integers(1, 70)),
+    elements=st.floats(-1, 1, width=32, allow_subnormal=False),
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -53,16 +56,19 @@ def test_scalar_equal_sentence_transformers(x: np.ndarray, calib: np.ndarray) ->
         theirs = st_quant.quantize_embeddings(x, precision, ranges=ranges)
         assert ours.dtype == theirs.dtype and ours.tobytes() == theirs.tobytes()
         # calibrating on the data itself, as sentence-transformers does without ranges
-        assert quantize(calib, precision, ranges).tobytes() == st_quant.quantize_embeddings(
-            calib, precision, calibration_embeddings=calib).tobytes()
+        assert (
+            quantize(calib, precision, ranges).tobytes()
+            == st_quant.quantize_embeddings(calib, precision, calibration_embeddings=calib).tobytes()
+        )
 
 
 def test_int8_is_uint8_minus_128() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 16)).astype(np.float32)
     ranges = calibration_ranges(x)
-    np.testing.assert_array_equal(quantize(x, "int8", ranges).astype(np.int16),
-                                  quantize(x, "uint8", ranges).astype(np.int16) - 128)
+    np.testing.assert_array_equal(
+        quantize(x, "int8", ranges).astype(np.int16), quantize(x, "uint8", ranges).astype(np.int16) - 128
+    )
 
 
 def test_order_is_cut_then_normalize() -> None:
@@ -98,8 +104,13 @@ def test_embedder_learns_ranges_from_documents_and_reuses_for_queries() -> None:
 
 def test_given_ranges_and_calibrate() -> None:
     ranges = np.stack([-np.ones(32), np.ones(32)]).astype(np.float32)
-    emb = Embedder("jina-embeddings-v5-text-small", backend="fake", precision="uint8", dimensions=32,
-                   quantization_ranges=ranges)
+    emb = Embedder(
+        "jina-embeddings-v5-text-small",
+        backend="fake",
+        precision="uint8",
+        dimensions=32,
+        quantization_ranges=ranges,
+    )
     q = emb.embed_query("no calibration needed")
     assert q.vectors.dtype == np.uint8
     other = Embedder("jina-embeddings-v5-text-small", backend="fake", precision="uint8", dimensions=32)

@@ -13,8 +13,15 @@ from jina_embeddings._backends import local_rerank
 
 pytestmark = pytest.mark.local
 QUERY = "the quick fox"
-DOCS = ["embeddings for search", "the quick brown fox", "un chien paresseux", "fox and dog",
-        "Der schnelle braune Fuchs", "retrieval augmented generation", "a lazy dog sleeps"]
+DOCS = [
+    "embeddings for search",
+    "the quick brown fox",
+    "un chien paresseux",
+    "fox and dog",
+    "Der schnelle braune Fuchs",
+    "retrieval augmented generation",
+    "a lazy dog sleeps",
+]
 
 
 def test_cross_encoder_order_equals_raw_scores(tiny_reranker_path: str) -> None:
@@ -51,9 +58,13 @@ class _ListwiseStub:
     def rerank(self, query: str, documents: list[str], **kwargs: Any) -> list[dict[str, Any]]:
         self.calls.append((query, documents, kwargs))
         scores = [len(set(query.split()) & set(d.split())) / 10 for d in documents]
-        return sorted(({"index": i, "relevance_score": s, "document": d}
-                       for i, (s, d) in enumerate(zip(scores, documents, strict=True))),
-                      key=lambda r: -r["relevance_score"])
+        return sorted(
+            (
+                {"index": i, "relevance_score": s, "document": d}
+                for i, (s, d) in enumerate(zip(scores, documents, strict=True))
+            ),
+            key=lambda r: -r["relevance_score"],
+        )
 
     def compute_score(self, pairs: list[list[str]], **kwargs: Any) -> list[float]:
         self.calls.append(("compute_score", [p[1] for p in pairs], kwargs))

@@ -42,7 +42,8 @@ V4 = {
 }
 CODE = {
     (t, r): (None, CODE_PREFIXES[t][Role(r)], f"{t}.{'query' if r == Q else 'passage'}")
-    for t in CODE_PREFIXES for r in (Q, D)
+    for t in CODE_PREFIXES
+    for r in (Q, D)
 }
 CLIP = {("retrieval", Q): (None, V3Q, "retrieval.query"), ("retrieval", D): (None, "", None)}
 COLBERT = {("retrieval", Q): (None, "", None), ("retrieval", D): (None, "", None)}

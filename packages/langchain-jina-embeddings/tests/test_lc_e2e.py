@@ -100,12 +100,15 @@ def test_rerank_in_compression_retriever_api(fake_jina_server: Any) -> None:
     rr = JinaRerank(base_url=fake_jina_server.base_url, api_key="jina_test", top_n=3)
     store = store_of(emb)
     k = len(CORPUS)  # the fake server's vectors carry no meaning: let every document through
-    retriever = ContextualCompressionRetriever(base_compressor=rr, base_retriever=store.as_retriever(search_kwargs={"k": k}))
+    retriever = ContextualCompressionRetriever(
+        base_compressor=rr, base_retriever=store.as_retriever(search_kwargs={"k": k})
+    )
     query = "Which iron tower is in Paris?"
     candidates = store.similarity_search(query, k=k)
     out = retriever.invoke(query)
-    want = sorted(((expected_rerank_score(query, d.page_content), d.page_content) for d in candidates),
-                  reverse=True)[:3]
+    want = sorted(
+        ((expected_rerank_score(query, d.page_content), d.page_content) for d in candidates), reverse=True
+    )[:3]
     assert [d.page_content for d in out] == [t for _, t in want]
     scores = [d.metadata["relevance_score"] for d in out]
     assert scores == sorted(scores, reverse=True)
@@ -126,7 +129,8 @@ async def test_rerank_in_compression_retriever_local(minilm_path: str, tiny_rera
     candidates = base.invoke(query)
     out = retriever.invoke(query)
     core = Reranker(model=tiny_reranker_path, backend="local", device="cpu").rerank(
-        query, [d.page_content for d in candidates], top_n=4)
+        query, [d.page_content for d in candidates], top_n=4
+    )
     assert [d.page_content for d in out] == [candidates[i].page_content for i in core.indices]
     scores = [d.metadata["relevance_score"] for d in out]
     assert scores == sorted(scores, reverse=True) and scores == pytest.approx(core.scores, abs=1e-6)

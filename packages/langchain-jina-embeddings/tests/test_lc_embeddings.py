@@ -26,8 +26,11 @@ def core_fake(**kwargs: object) -> Embedder:
 
 # -- one field per core option, same names, same defaults ---------------------------------------
 def test_fields_are_the_core_options_with_the_core_defaults() -> None:
-    params = {n: p for n, p in inspect.signature(Embedder.__init__).parameters.items()
-              if n not in ("self", "transport", "async_transport")}  # live objects, not settings
+    params = {
+        n: p
+        for n, p in inspect.signature(Embedder.__init__).parameters.items()
+        if n not in ("self", "transport", "async_transport")
+    }  # live objects, not settings
     fields = JinaEmbeddings.model_fields
     assert set(fields) == set(params)
     for name, param in params.items():
@@ -97,15 +100,18 @@ def test_int8_ranges_from_numpy_are_accepted() -> None:
 
 
 # -- bad options fail at construction, in the core, naming the option ---------------------------
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"dimensions": 7}, "dimensions"),
-    ({"precision": "int4"}, "precision"),
-    ({"task": "summarization"}, "task"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"device": "cpu"}, "device"),            # a local option on the fake backend
-    ({"timeout": 3.0}, "timeout"),            # a remote option on the fake backend
-    ({"backend": "grpc"}, "backend"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"dimensions": 7}, "dimensions"),
+        ({"precision": "int4"}, "precision"),
+        ({"task": "summarization"}, "task"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"device": "cpu"}, "device"),  # a local option on the fake backend
+        ({"timeout": 3.0}, "timeout"),  # a remote option on the fake backend
+        ({"backend": "grpc"}, "backend"),
+    ],
+)
 def test_bad_option_raises_the_core_error(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         JinaEmbeddings(**{"backend": "fake", **kwargs})  # type: ignore[arg-type]

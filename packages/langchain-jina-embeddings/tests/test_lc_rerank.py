@@ -23,13 +23,18 @@ TEXTS = [
 
 
 def documents() -> list[Document]:
-    return [Document(page_content=t, metadata={"source": f"doc{i}", "tags": ["t"]}, id=f"id{i}")
-            for i, t in enumerate(TEXTS)]
+    return [
+        Document(page_content=t, metadata={"source": f"doc{i}", "tags": ["t"]}, id=f"id{i}")
+        for i, t in enumerate(TEXTS)
+    ]
 
 
 def test_fields_are_the_core_options_and_community_defaults() -> None:
-    params = {n: p for n, p in inspect.signature(Reranker.__init__).parameters.items()
-              if n not in ("self", "transport", "async_transport")}  # live objects, not settings
+    params = {
+        n: p
+        for n, p in inspect.signature(Reranker.__init__).parameters.items()
+        if n not in ("self", "transport", "async_transport")
+    }  # live objects, not settings
     fields = JinaRerank.model_fields
     assert set(fields) == set(params)
     for name, param in params.items():
@@ -73,7 +78,7 @@ def test_rerank_returns_community_dicts() -> None:
     rr = JinaRerank(backend="fake", top_n=2)
     core = Reranker(backend="fake")
     full = [{"index": r.index, "relevance_score": r.relevance_score} for r in core.rerank(QUERY, TEXTS)]
-    assert rr.rerank(TEXTS, QUERY) == full[:2]                # -1 (default): self.top_n
+    assert rr.rerank(TEXTS, QUERY) == full[:2]  # -1 (default): self.top_n
     assert rr.rerank(documents(), QUERY, top_n=None) == full  # None: all
     assert rr.rerank(TEXTS, QUERY, top_n=4) == full[:4]
     assert rr.rerank([], QUERY) == []

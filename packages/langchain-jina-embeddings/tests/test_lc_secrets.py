@@ -25,10 +25,14 @@ SECRET_REF = {"lc": 1, "type": "secret", "id": ["JINA_API_KEY"]}
 def renderings(obj: Any) -> dict[str, str]:
     """Every text or bytes form a user, a log or a tracer could produce."""
     return {
-        "repr": repr(obj), "str": str(obj), "format": f"{obj}",
-        "dumps": dumps(obj), "dumpd": repr(dumpd(obj)),
+        "repr": repr(obj),
+        "str": str(obj),
+        "format": f"{obj}",
+        "dumps": dumps(obj),
+        "dumpd": repr(dumpd(obj)),
         "pickle": pickle.dumps(obj).decode("latin-1"),
-        "model_dump_json": obj.model_dump_json(), "model_dump": repr(obj.model_dump()),
+        "model_dump_json": obj.model_dump_json(),
+        "model_dump": repr(obj.model_dump()),
         "core": repr(obj._core),
     }
 
@@ -45,8 +49,9 @@ def canary_server(fake_jina_server_factory: Callable[..., Any]) -> Any:
 
 @pytest.mark.parametrize("cls", [JinaEmbeddings, JinaRerank])
 @pytest.mark.parametrize("how", ["api_key", "jina_api_key", "env"])
-def test_key_is_in_no_rendering(cls: type, how: str, canary_server: Any,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_is_in_no_rendering(
+    cls: type, how: str, canary_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if how == "env":
         monkeypatch.setenv("JINA_API_KEY", CANARY)
         obj = cls(base_url=canary_server.base_url)
@@ -63,15 +68,20 @@ def test_dumpd_round_trips_through_load_with_the_key_from_a_secrets_map(canary_s
     data = dumpd(emb)
     assert data["id"] == ["langchain_jina_embeddings", "embeddings", "JinaEmbeddings"]
     assert data["kwargs"]["dimensions"] == 128
-    again = load(data, secrets_map={"JINA_API_KEY": CANARY}, allowed_objects=[JinaEmbeddings],
-                 valid_namespaces=["langchain_jina_embeddings"])
+    again = load(
+        data,
+        secrets_map={"JINA_API_KEY": CANARY},
+        allowed_objects=[JinaEmbeddings],
+        valid_namespaces=["langchain_jina_embeddings"],
+    )
     assert isinstance(again, JinaEmbeddings) and again.dimensions == 128
     assert again.embed_query("hello") == emb.embed_query("hello")
     assert canary_server.requests[-1].headers["authorization"] == f"Bearer {CANARY}"
 
 
-def test_pickled_env_key_is_read_again_from_the_environment(canary_server: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pickled_env_key_is_read_again_from_the_environment(
+    canary_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JINA_API_KEY", CANARY)
     blob = pickle.dumps(JinaEmbeddings(base_url=canary_server.base_url))
     assert CANARY.encode() not in blob
@@ -82,7 +92,8 @@ def test_pickled_env_key_is_read_again_from_the_environment(canary_server: Any,
 
 
 def test_pickled_argument_key_stays_behind_and_the_backend_stays_remote(
-        canary_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    canary_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emb = JinaEmbeddings(api_key=CANARY, base_url=canary_server.base_url)
     blob = pickle.dumps(emb)
     assert CANARY.encode() not in blob
@@ -108,8 +119,9 @@ def test_rejected_options_do_not_echo_the_key() -> None:
     assert CANARY not in str(info.value)
 
 
-def test_wrong_key_error_and_logs_do_not_show_it(fake_jina_server: Any,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_wrong_key_error_and_logs_do_not_show_it(
+    fake_jina_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     emb = JinaEmbeddings(api_key=CANARY, base_url=fake_jina_server.base_url)  # server wants "jina_test"
     with pytest.raises(AuthenticationError) as info:

@@ -43,8 +43,12 @@ class _MiniLM(_Jina):
 class _TinyV5(_Jina):
     @pytest.fixture(autouse=True)
     def _model_folder(self, tiny_models: dict[str, Any]) -> None:
-        self.params = {"model": str(tiny_models["qwen3"]), "backend": "local", "device": "cpu",
-                       "task": "retrieval"}
+        self.params = {
+            "model": str(tiny_models["qwen3"]),
+            "backend": "local",
+            "device": "cpu",
+            "task": "retrieval",
+        }
 
 
 class _API(_Jina):

@@ -37,7 +37,9 @@ def test_the_api_defaults() -> None:
     assert (emb.client.backend_name, emb.embed_batch_size, emb.model_name) == ("api", 128, MODEL)
 
 
-async def test_queries_use_the_query_task_and_texts_the_passage_task(fake_jina_server: FakeJinaServer) -> None:
+async def test_queries_use_the_query_task_and_texts_the_passage_task(
+    fake_jina_server: FakeJinaServer,
+) -> None:
     emb = _embedder(fake_jina_server, dimensions=256)
     q = "capital of Germany?"
     queries = [emb.get_query_embedding(q), await emb.aget_query_embedding(q)]
@@ -46,8 +48,12 @@ async def test_queries_use_the_query_task_and_texts_the_passage_task(fake_jina_s
 
     fake_jina_server.reset()
     texts = ["Berlin is the capital of Germany.", "Paris is in France.", "Rome is in Italy."]
-    docs = [[emb.get_text_embedding(texts[0])], [await emb.aget_text_embedding(texts[0])],
-            emb.get_text_embedding_batch(texts), await emb.aget_text_embedding_batch(texts)]
+    docs = [
+        [emb.get_text_embedding(texts[0])],
+        [await emb.aget_text_embedding(texts[0])],
+        emb.get_text_embedding_batch(texts),
+        await emb.aget_text_embedding_batch(texts),
+    ]
     assert _tasks(fake_jina_server) == ["retrieval.passage"] * 4
     for got in docs:
         np.testing.assert_allclose(got, _expected("retrieval.passage", texts[: len(got)], 256), atol=1e-6)
@@ -77,7 +83,8 @@ def test_async_index_build_never_exceeds_max_concurrency(fake_jina_server_factor
 
 @pytest.mark.parametrize("env_name", ["JINA_API_KEY", "JINAAI_API_KEY"])
 def test_the_key_is_read_from_either_environment_variable(
-        fake_jina_server: FakeJinaServer, monkeypatch: pytest.MonkeyPatch, env_name: str) -> None:
+    fake_jina_server: FakeJinaServer, monkeypatch: pytest.MonkeyPatch, env_name: str
+) -> None:
     monkeypatch.setenv(env_name, KEY)
     emb = JinaEmbedding(base_url=fake_jina_server.base_url)
     emb.get_query_embedding("hello")
@@ -95,7 +102,9 @@ def test_embeddings_cache_sends_only_the_misses(fake_jina_server: FakeJinaServer
     sent = [r.body["input"] for r in fake_jina_server.requests]
     assert sent == [["alpha one", "beta two", "gamma three"], ["delta four"]]
     assert second[0] == first[1] and second[2] == first[0]
-    np.testing.assert_allclose(second[1], expected_vector(MODEL, "retrieval.passage", "delta four"), atol=1e-6)
+    np.testing.assert_allclose(
+        second[1], expected_vector(MODEL, "retrieval.passage", "delta four"), atol=1e-6
+    )
 
 
 class CountingLimiter(BaseRateLimiter):
@@ -112,10 +121,12 @@ class CountingLimiter(BaseRateLimiter):
 
 @pytest.mark.parametrize("run_async", [False, True], ids=["sync", "async"])
 async def test_llamaindex_events_cache_and_limiter_per_chunk_with_one_core_call(
-        fake_jina_server: FakeJinaServer, event_log, run_async: bool) -> None:
+    fake_jina_server: FakeJinaServer, event_log, run_async: bool
+) -> None:
     debug, limiter = LlamaDebugHandler(), CountingLimiter()
-    emb = _embedder(fake_jina_server, embed_batch_size=4, rate_limiter=limiter,
-                    callback_manager=CallbackManager([debug]))
+    emb = _embedder(
+        fake_jina_server, embed_batch_size=4, rate_limiter=limiter, callback_manager=CallbackManager([debug])
+    )
     texts = [f"text {i}" for i in range(10)]
     if run_async:
         vectors = await emb.aget_text_embedding_batch(texts)
@@ -144,8 +155,9 @@ async def test_an_empty_batch_sends_nothing(fake_jina_server: FakeJinaServer, ev
 
 def test_a_failed_batch_ends_its_callback_events_with_the_error(fake_jina_server: FakeJinaServer) -> None:
     debug = LlamaDebugHandler()
-    emb = _embedder(fake_jina_server, api_key="jina_wrong", embed_batch_size=2,
-                    callback_manager=CallbackManager([debug]))
+    emb = _embedder(
+        fake_jina_server, api_key="jina_wrong", embed_batch_size=2, callback_manager=CallbackManager([debug])
+    )
     with pytest.raises(Exception, match="401|uthentic") as err:
         emb.get_text_embedding_batch(["a b", "c d", "e f"])
     pairs = debug.get_event_pairs(CBEventType.EMBEDDING)
@@ -166,8 +178,10 @@ async def test_rerank_through_the_api(fake_jina_server: FakeJinaServer) -> None:
     rerank = JinaRerank(base_url=fake_jina_server.base_url, api_key=KEY, top_n=2)
     docs = ["green tea leaves", "black coffee", "green tea and honey", "rocks"]
     nodes = [NodeWithScore(node=TextNode(text=d), score=0.0) for d in docs]
-    for out in (rerank.postprocess_nodes(nodes, query_str="green tea"),
-                await rerank.apostprocess_nodes(nodes, query_str="green tea")):
+    for out in (
+        rerank.postprocess_nodes(nodes, query_str="green tea"),
+        await rerank.apostprocess_nodes(nodes, query_str="green tea"),
+    ):
         scores = sorted(((expected_rerank_score("green tea", d), d) for d in docs), reverse=True)[:2]
         assert [(n.node.get_content(), n.score) for n in out] == [(d, pytest.approx(s)) for s, d in scores]
     bodies = [r.body for r in fake_jina_server.requests]

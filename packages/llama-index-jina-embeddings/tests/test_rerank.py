@@ -29,7 +29,8 @@ def tiny_rerank(tiny_reranker_path: str) -> JinaRerank:
 
 @pytest.mark.local
 def test_retriever_then_local_reranker_orders_by_the_core_scores(
-        retriever, tiny_rerank: JinaRerank, tiny_reranker_path: str) -> None:
+    retriever, tiny_rerank: JinaRerank, tiny_reranker_path: str
+) -> None:
     candidates = retriever.retrieve(QUERY)
     before = [(n.node.node_id, n.score) for n in candidates]
     reranked = tiny_rerank.postprocess_nodes(candidates, query_str=QUERY)
@@ -60,8 +61,7 @@ LEXICAL_QUERIES = {
 }
 
 
-def test_query_engine_chain_puts_the_relevant_node_first(
-        retriever, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_query_engine_chain_puts_the_relevant_node_first(retriever, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Settings, "_llm", MockLLM())  # the synthesizer wants one; "no_text" never calls it
     rerank = JinaRerank(backend="fake", top_n=3)
     synthesizer = get_response_synthesizer(response_mode="no_text")
@@ -106,7 +106,11 @@ async def test_rerank_events_like_core_rerankers(event_log, run_async: bool) -> 
 
     (start,) = event_log.named("ReRankStartEvent")
     assert (start.query.query_str, start.top_n, start.model_name, len(start.nodes)) == (
-        "green tea", 1, "jina-reranker-v3", 3)
+        "green tea",
+        1,
+        "jina-reranker-v3",
+        3,
+    )
     (end,) = event_log.named("ReRankEndEvent")
     assert [n.node.get_content() for n in end.nodes] == ["green tea"]
 

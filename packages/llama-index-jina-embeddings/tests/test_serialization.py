@@ -18,20 +18,52 @@ CANARY = "jina_CANARY_d41d8cd98f00b204"
 
 EMBEDDING_CONFIGS: dict[str, dict[str, Any]] = {
     "local": dict(
-        model="jina-embeddings-v5-text-small", backend="local", task="text-matching", dimensions=256,
-        precision="binary", normalize=False, truncate=False, embed_batch_size=16, show_progress=True,
-        device="cpu", dtype="float16", trust_remote_code=False, merge_adapters=True,
-        cache_folder="/tmp/hf-cache", revision="main", local_files_only=True),
+        model="jina-embeddings-v5-text-small",
+        backend="local",
+        task="text-matching",
+        dimensions=256,
+        precision="binary",
+        normalize=False,
+        truncate=False,
+        embed_batch_size=16,
+        show_progress=True,
+        device="cpu",
+        dtype="float16",
+        trust_remote_code=False,
+        merge_adapters=True,
+        cache_folder="/tmp/hf-cache",
+        revision="main",
+        local_files_only=True,
+    ),
     "api": dict(
-        model="jina-embeddings-v3", backend="api", api_key=CANARY, base_url="https://jina.example.com/v1",
-        task="retrieval", dimensions=4, precision="int8", late_chunking=True,
+        model="jina-embeddings-v3",
+        backend="api",
+        api_key=CANARY,
+        base_url="https://jina.example.com/v1",
+        task="retrieval",
+        dimensions=4,
+        precision="int8",
+        late_chunking=True,
         quantization_ranges=[[-0.5, -0.4, -0.3, -0.2], [0.5, 0.4, 0.3, 0.2]],
-        timeout=12.5, connect_timeout=2.0, max_retries=5, max_concurrency=7, max_batch_chars=1000,
-        allow_insecure=True, served_model_name="jina-v3-served", embed_batch_size=64),
+        timeout=12.5,
+        connect_timeout=2.0,
+        max_retries=5,
+        max_concurrency=7,
+        max_batch_chars=1000,
+        allow_insecure=True,
+        served_model_name="jina-v3-served",
+        embed_batch_size=64,
+    ),
     "openai": dict(
-        model="jina-embeddings-v5-text-nano", backend="openai", api_key=CANARY,
-        base_url="http://127.0.0.1:8000/v1", served_model_name="jinaai/jina-embeddings-v5-text-nano",
-        server_dimensions=True, dimensions=128, precision="ubinary"),
+        model="jina-embeddings-v5-text-nano",
+        backend="openai",
+        api_key=CANARY,
+        base_url="http://127.0.0.1:8000/v1",
+        served_model_name="jinaai/jina-embeddings-v5-text-nano",
+        server_dimensions=True,
+        dimensions=128,
+        precision="ubinary",
+    ),
 }
 
 
@@ -62,8 +94,15 @@ def test_embedding_round_trips_keep_every_option_and_drop_the_key(name: str) -> 
         assert copy_.to_dict() == data
         assert copy_.client.backend_name == emb.client.backend_name
 
-    _no_canary(emb.to_json(), repr(emb), str(emb), json.dumps(emb.to_payload()),
-               emb.model_dump_json(), pickle.dumps(emb), repr(emb.client))
+    _no_canary(
+        emb.to_json(),
+        repr(emb),
+        str(emb),
+        json.dumps(emb.to_payload()),
+        emb.model_dump_json(),
+        pickle.dumps(emb),
+        repr(emb.client),
+    )
 
 
 def test_the_key_survives_copies_but_not_pickles(fake_jina_server: FakeJinaServer) -> None:
@@ -78,23 +117,36 @@ def test_the_key_survives_copies_but_not_pickles(fake_jina_server: FakeJinaServe
 
 
 def test_rerank_round_trips_keep_every_option_and_drop_the_key() -> None:
-    config = dict(model="jina-reranker-v2-base-multilingual", api_key=CANARY, top_n=5, batch_size=8,
-                  base_url="https://rerank.example.com/v1", timeout=9.0, max_retries=0, max_concurrency=2,
-                  served_model_name="served-reranker")
+    config = dict(
+        model="jina-reranker-v2-base-multilingual",
+        api_key=CANARY,
+        top_n=5,
+        batch_size=8,
+        base_url="https://rerank.example.com/v1",
+        timeout=9.0,
+        max_retries=0,
+        max_concurrency=2,
+        served_model_name="served-reranker",
+    )
     rerank = JinaRerank(**config)
     data = rerank.to_dict()
     assert data["class_name"] == "JinaRerank"
     assert {k: data[k] for k in _options(config)} == _options(config)
-    for copy_ in (JinaRerank.from_dict(data), JinaRerank.from_json(rerank.to_json()),
-                  pickle.loads(pickle.dumps(rerank))):
+    for copy_ in (
+        JinaRerank.from_dict(data),
+        JinaRerank.from_json(rerank.to_json()),
+        pickle.loads(pickle.dumps(rerank)),
+    ):
         assert copy_.to_dict() == data
     _no_canary(rerank.to_json(), repr(rerank), pickle.dumps(rerank), repr(rerank.client))
     assert JinaRerank(backend="fake").top_n == 2  # the old integration's default
 
 
 def test_model_name_is_an_alias_of_model() -> None:
-    assert JinaEmbedding(model_name="jina-embeddings-v5-text-nano", backend="fake").model == \
-        "jina-embeddings-v5-text-nano"
+    assert (
+        JinaEmbedding(model_name="jina-embeddings-v5-text-nano", backend="fake").model
+        == "jina-embeddings-v5-text-nano"
+    )
     with pytest.raises(InvalidInputError, match="disagree"):
         JinaEmbedding("jina-embeddings-v3", model_name="jina-embeddings-v4", backend="fake")
 

@@ -15,6 +15,12 @@ from __future__ import annotations
 from ._apikey import APIKey
 from ._backends.table import default_batch_sizes
 from ._embedder import DEFAULT_MODEL, Embedder, TruncationWarning
+from ._models import MODELS, ModelSpec, get_spec, list_models
+from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
+from ._quantize import PRECISIONS
+from ._reranker import DEFAULT_RERANKER, Reranker
+from ._results import Embeddings, Reranking, RerankResult, Usage
+from ._tasks import Role, Task, TaskBinding, resolve
 from .errors import (
     APIConnectionError,
     APIError,
@@ -37,12 +43,6 @@ from .errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
-from ._models import MODELS, ModelSpec, get_spec, list_models
-from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
-from ._quantize import PRECISIONS
-from ._reranker import DEFAULT_RERANKER, Reranker
-from ._results import Embeddings, Reranking, RerankResult, Usage
-from ._tasks import Role, Task, TaskBinding, resolve
 
 __version__ = "0.1.0"
 

@@ -9,17 +9,17 @@ quantize. Sync and async share everything but the one backend call.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from typing_extensions import Unpack
 
-from ._frontend import Frontend, signature_with_options
 from ._backends.base import BackendOutput, BackendPartialFailure, EmbedRequest
+from ._frontend import Frontend, signature_with_options
 from .errors import InvalidInputError, PartialBatchError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 from ._options import EmbedderOptions, EmbedOptions
 from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
 from ._results import Embeddings, Usage
-from ._tasks import Role, Task, resolve
+from ._tasks import Role, resolve
 from ._validation import check_text, check_texts
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "TruncationWarning"]
@@ -89,8 +89,14 @@ class Embedder(Frontend):
         async_transport: httpx.AsyncBaseTransport | None = None,
         **options: Unpack[EmbedderOptions],
     ) -> None:
-        super().__init__(model, backend=backend, api_key=api_key, options=options, transport=transport,
-                         async_transport=async_transport)
+        super().__init__(
+            model,
+            backend=backend,
+            api_key=api_key,
+            options=options,
+            transport=transport,
+            async_transport=async_transport,
+        )
         self._learned_ranges: np.ndarray | None = None
         self._warned_truncation = False
         self._log_created()
@@ -188,18 +194,29 @@ class Embedder(Frontend):
                 raise InvalidInputError(
                     f"precision={precision!r} needs calibration ranges for queries: embed "
                     "documents first, call calibrate(texts), or pass quantization_ranges=. "
-                    "Ranges from a single query would be meaningless.", field="quantization_ranges")
+                    "Ranges from a single query would be meaningless.",
+                    field="quantization_ranges",
+                )
             if len(items) < 2:
                 raise InvalidInputError(
                     f"precision={precision!r} learns its calibration ranges from the first "
                     "document batch, which needs at least 2 texts; call calibrate(texts) or pass "
-                    "quantization_ranges=.", field="quantization_ranges")
+                    "quantization_ranges=.",
+                    field="quantization_ranges",
+                )
         if not opts.truncate:
             self._refuse_certainly_too_long(items)
         return EmbedRequest(
-            texts=items, binding=binding, dimensions=opts.dimensions, precision=precision,
-            normalize=opts.normalize, truncate=opts.truncate, batch_size=opts.batch_size,
-            show_progress=opts.show_progress, late_chunking=opts.late_chunking)
+            texts=items,
+            binding=binding,
+            dimensions=opts.dimensions,
+            precision=precision,
+            normalize=opts.normalize,
+            truncate=opts.truncate,
+            batch_size=opts.batch_size,
+            show_progress=opts.show_progress,
+            late_chunking=opts.late_chunking,
+        )
 
     def _refuse_certainly_too_long(self, texts: list[str]) -> None:
         """With ``truncate=False``, refuse on every backend alike a text that cannot fit.
@@ -215,22 +232,32 @@ class Embedder(Frontend):
                 raise InvalidInputError(
                     f"text at index {i} has at least {words} tokens ({words} words), over "
                     f"{self.spec.name}'s limit of {limit} tokens; shorten it or pass truncate=True.",
-                    index=i, field="truncate")
+                    index=i,
+                    field="truncate",
+                )
 
     def _empty(self, request: EmbedRequest) -> Embeddings:
         dims = self.dimensions or 0
         width = (dims + 7) // 8 if request.precision in BIT_PRECISIONS else dims
-        empty = quantize(np.zeros((0, dims), np.float32), request.precision,
-                         np.zeros((2, dims), np.float32)).reshape(0, width)
-        return Embeddings(vectors=empty, model=self.spec.name, usage=Usage(0, 0),
-                          precision=request.precision, dimensions=dims,
-                          task=request.binding.task, role=request.binding.role.value)
+        empty = quantize(
+            np.zeros((0, dims), np.float32), request.precision, np.zeros((2, dims), np.float32)
+        ).reshape(0, width)
+        return Embeddings(
+            vectors=empty,
+            model=self.spec.name,
+            usage=Usage(0, 0),
+            precision=request.precision,
+            dimensions=dims,
+            task=request.binding.task,
+            role=request.binding.role.value,
+        )
 
     def _float_vectors(self, request: EmbedRequest, out: BackendOutput) -> np.ndarray:
         vectors = np.asarray(out.vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(request.texts):
-            raise RuntimeError(f"backend {self.backend_name!r} returned {vectors.shape} for "
-                               f"{len(request.texts)} texts")  # a backend bug, never user input
+            raise RuntimeError(
+                f"backend {self.backend_name!r} returned {vectors.shape} for {len(request.texts)} texts"
+            )  # a backend bug, never user input
         if out.dimensions_applied:
             return vectors
         return truncate_and_normalize(vectors, request.dimensions, request.normalize)
@@ -245,9 +272,16 @@ class Embedder(Frontend):
             vectors = quantize(floats, request.precision, self._ranges_for(request, floats))
         if out.truncated:
             self._warn_truncation(out.truncated, len(request.texts))
-        return Embeddings(vectors=vectors, model=out.model, usage=out.usage,
-                          precision=request.precision, dimensions=dims, task=request.binding.task,
-                          role=request.binding.role.value, truncated=out.truncated)
+        return Embeddings(
+            vectors=vectors,
+            model=out.model,
+            usage=out.usage,
+            precision=request.precision,
+            dimensions=dims,
+            task=request.binding.task,
+            role=request.binding.role.value,
+            truncated=out.truncated,
+        )
 
     @contextmanager
     def _finishing_partial(self, request: EmbedRequest) -> Iterator[None]:
@@ -261,14 +295,19 @@ class Embedder(Frontend):
             yield
         except BackendPartialFailure as failure:
             survivors = [i for i in range(len(request.texts)) if i not in set(failure.failed_indices)]
-            finished = self._finish(replace(request, texts=[request.texts[i] for i in survivors]), failure.output)
+            finished = self._finish(
+                replace(request, texts=[request.texts[i] for i in survivors]), failure.output
+            )
             vectors: list[np.ndarray | None] = [None] * len(request.texts)
             for i, row in zip(survivors, finished.vectors, strict=True):
                 vectors[i] = row
             raise PartialBatchError(
                 f"{failure.message} The other vectors are in .vectors (None where failed, the rest "
                 f"{finished.precision}, {finished.dimensions} dimensions); retry the texts in .failed_indices.",
-                vectors=vectors, failed_indices=failure.failed_indices, errors=failure.errors) from failure.cause
+                vectors=vectors,
+                failed_indices=failure.failed_indices,
+                errors=failure.errors,
+            ) from failure.cause
 
     def _ranges_for(self, request: EmbedRequest, floats: np.ndarray) -> np.ndarray | None:
         if request.precision not in SCALAR_PRECISIONS:
@@ -288,12 +327,19 @@ class Embedder(Frontend):
             f"{count} of {total} texts were longer than {self.spec.name}'s context "
             f"({self.spec.max_tokens} tokens) and were truncated; results count them in "
             "Embeddings.truncated. Pass truncate=False to get an error instead. "
-            "(Shown once per Embedder.)", TruncationWarning, stacklevel=3)
+            "(Shown once per Embedder.)",
+            TruncationWarning,
+            stacklevel=3,
+        )
 
     def _describe(self) -> dict[str, Any]:
         opts = self.options
-        return {**super()._describe(), "task": opts.task, "dimensions": opts.dimensions,
-                "precision": opts.precision}
+        return {
+            **super()._describe(),
+            "task": opts.task,
+            "dimensions": opts.dimensions,
+            "precision": opts.precision,
+        }
 
 
 Embedder.__init__.__signature__ = signature_with_options(Embedder.__init__, "embedding")  # type: ignore[attr-defined]

@@ -48,8 +48,10 @@ def signature_with_options(init: Any, kind: Kind) -> inspect.Signature:
     """
     sig = inspect.signature(init)
     params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    params += [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.annotation)
-               for o in option_specs(kind)]
+    params += [
+        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.annotation)
+        for o in option_specs(kind)
+    ]
     return sig.replace(parameters=params)
 
 
@@ -68,16 +70,25 @@ class Frontend:
     _kind: ClassVar[Kind]
     _options_class: ClassVar[type]
 
-    def __init__(self, model: Any, *, backend: str | None, api_key: Any, options: Mapping[str, Any],
-                 transport: Any = None, async_transport: Any = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        *,
+        backend: str | None,
+        api_key: Any,
+        options: Mapping[str, Any],
+        transport: Any = None,
+        async_transport: Any = None,
+    ) -> None:
         groups = split_options(self._kind, options)
         own = self._options_class(**groups.get("embed", groups.get("rerank", {})))
         self.local_options = LocalOptions(**groups["local"])
         self.remote_options = RemoteOptions(**groups["remote"])
         self.spec: ModelSpec = get_spec(model, kind=self._kind)
         self._api_key = KeyRef(resolve_api_key(api_key))
-        self.backend_name, self._backend_reason = choose_backend(backend, api_key=self._api_key.key,
-                                                                 remote=self.remote_options)
+        self.backend_name, self._backend_reason = choose_backend(
+            backend, api_key=self._api_key.key, remote=self.remote_options
+        )
         self._row: BackendRow = backend_row(self.backend_name)
         self._check_backend_options()
         self.options: Any = self._check_own_options(own)
@@ -94,24 +105,35 @@ class Frontend:
         row, name = self._row, self.backend_name
         if row.options == "local" and not self.spec.local_supported:
             raise InvalidInputError(
-                f"Model {self.spec.name!r} cannot run locally yet; use backend='api'.", field="backend")
+                f"Model {self.spec.name!r} cannot run locally yet; use backend='api'.", field="backend"
+            )
         for family, options in (("remote", self.remote_options), ("local", self.local_options)):
             changed = _changed(options) if row.options != family else []
             if changed:
                 where = "remote backends ('api', 'openai')" if family == "remote" else "backend='local'"
-                raise InvalidInputError(f"{', '.join(changed)} only apply to {where}, not backend={name!r}.",
-                                        field=changed[0])
+                raise InvalidInputError(
+                    f"{', '.join(changed)} only apply to {where}, not backend={name!r}.", field=changed[0]
+                )
         if row.needs_base_url and self.remote_options.base_url is None:
-            raise InvalidInputError(f"backend={name!r} needs base_url= (e.g. 'http://localhost:8000/v1').",
-                                    field="base_url")
+            raise InvalidInputError(
+                f"backend={name!r} needs base_url= (e.g. 'http://localhost:8000/v1').", field="base_url"
+            )
 
     def _make_backend(self) -> Any:
         cls = self._row.backend_class(self._kind)
         transport, async_transport = self._transports
-        return cls(BackendConfig(
-            spec=self.spec, local=self.local_options, remote=self.remote_options, api_key=self._api_key.key,
-            protocol=self.backend_name, rerank=self.options if self._kind == "reranker" else None,
-            transport=transport, async_transport=async_transport))
+        return cls(
+            BackendConfig(
+                spec=self.spec,
+                local=self.local_options,
+                remote=self.remote_options,
+                api_key=self._api_key.key,
+                protocol=self.backend_name,
+                rerank=self.options if self._kind == "reranker" else None,
+                transport=transport,
+                async_transport=async_transport,
+            )
+        )
 
     def _describe(self) -> dict[str, Any]:
         return {"model": self.spec.name, "backend": self.backend_name}
@@ -175,9 +197,11 @@ class _UnusableBackend:
     name = "unavailable"
 
     def __init__(self, owner: str, error: InvalidInputError) -> None:
-        self._message = (f"This {owner} was unpickled but its backend could not be rebuilt: {error} "
-                         "(API keys given as api_key= are never pickled; set JINA_API_KEY or "
-                         "build a new object.)")
+        self._message = (
+            f"This {owner} was unpickled but its backend could not be rebuilt: {error} "
+            "(API keys given as api_key= are never pickled; set JINA_API_KEY or "
+            "build a new object.)"
+        )
         self._field = error.field
 
     def close(self) -> None:

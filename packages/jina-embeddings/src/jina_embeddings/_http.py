@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import _constants as C
+from ._apikey import APIKey
 from ._http_policy import (
     RetryPolicy,
     Scrubber,
@@ -48,11 +49,20 @@ from ._http_policy import (
     parse_retry_after,
     status_error,
 )
-from ._apikey import APIKey
 from .errors import APIResponseValidationError
 
-__all__ = ["Attempts", "HTTPClient", "Reply", "RetryPolicy", "Scrubber", "connection_error", "is_fatal",
-           "parse_error_body", "parse_retry_after", "status_error"]
+__all__ = [
+    "Attempts",
+    "HTTPClient",
+    "Reply",
+    "RetryPolicy",
+    "Scrubber",
+    "connection_error",
+    "is_fatal",
+    "parse_error_body",
+    "parse_retry_after",
+    "status_error",
+]
 
 logger = logging.getLogger("jina_embeddings.http")
 
@@ -100,7 +110,9 @@ class Attempts:
                 raise APIResponseValidationError(
                     f"{self.method} {self.path} returned HTTP {status} with a body that is not JSON "
                     f"({headers.get('content-type', 'no content-type')}): {preview!r}",
-                    request_id=rid, retries_taken=self.retries_taken) from None
+                    request_id=rid,
+                    retries_taken=self.retries_taken,
+                ) from None
         text = response.text
         detail, code, _ = parse_error_body(text)
         hint = parse_retry_after(headers, self.policy.now())
@@ -108,28 +120,42 @@ class Attempts:
         delay = self._next_delay(retryable, headers, f"HTTP {status}")
         if delay is not None:
             return delay
-        raise status_error(status, method=self.method, path=self.path, headers=headers, body=text,
-                           scrub=self.scrub, retries_taken=self.retries_taken, retry_after=hint)
+        raise status_error(
+            status,
+            method=self.method,
+            path=self.path,
+            headers=headers,
+            body=text,
+            scrub=self.scrub,
+            retries_taken=self.retries_taken,
+            retry_after=hint,
+        )
 
     def on_exception(self, exc: BaseException) -> float:
         logger.debug("%s %s -> %s (%s)", self.method, self.path, type(exc).__name__, self._attempt)
         delay = self._next_delay(RetryPolicy.exception_is_retryable(exc), {}, type(exc).__name__)
         if delay is not None:
             return delay
-        raise connection_error(exc, method=self.method, path=self.path,
-                               retries_taken=self.retries_taken) from exc
+        raise connection_error(
+            exc, method=self.method, path=self.path, retries_taken=self.retries_taken
+        ) from exc
 
     def _next_delay(self, retryable: bool, headers: Mapping[str, str], why: str) -> float | None:
         if not retryable or self.retries_taken >= self.policy.max_retries:
             return None
         delay = self.policy.delay(self.retries_taken, headers)
         if delay is None:
-            logger.debug("%s %s: server asks to wait more than %.0f s; not retrying",
-                         self.method, self.path, C.MAX_RETRY_AFTER)
+            logger.debug(
+                "%s %s: server asks to wait more than %.0f s; not retrying",
+                self.method,
+                self.path,
+                C.MAX_RETRY_AFTER,
+            )
             return None
         self.retries_taken += 1
-        logger.debug("retrying %s %s in %.3f s after %s (%s)", self.method, self.path, delay, why,
-                     self._attempt)
+        logger.debug(
+            "retrying %s %s in %.3f s after %s (%s)", self.method, self.path, delay, why, self._attempt
+        )
         return delay
 
 
@@ -205,12 +231,22 @@ class HTTPClient:
         http.close()
     """
 
-    def __init__(self, base_url: str, *, api_key: APIKey | None, timeout: float = 60.0,
-                 connect_timeout: float = 5.0, max_retries: int = 2, max_concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: APIKey | None,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 2,
+        max_concurrency: int = 4,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_concurrency = max_concurrency
         self.policy = RetryPolicy(max_retries)
-        self.timeout = httpx.Timeout(connect=connect_timeout, read=timeout, write=timeout, pool=C.POOL_TIMEOUT)
+        self.timeout = httpx.Timeout(
+            connect=connect_timeout, read=timeout, write=timeout, pool=C.POOL_TIMEOUT
+        )
         self.transport: httpx.BaseTransport | None = None
         self.async_transport: httpx.AsyncBaseTransport | None = None
         self._api_key = api_key
@@ -221,8 +257,10 @@ class HTTPClient:
         self._apools: dict[asyncio.AbstractEventLoop, _AsyncPool] = {}
 
     def __repr__(self) -> str:
-        return f"HTTPClient(base_url={self.base_url!r}, max_retries={self.policy.max_retries}, " \
-               f"max_concurrency={self.max_concurrency})"
+        return (
+            f"HTTPClient(base_url={self.base_url!r}, max_retries={self.policy.max_retries}, "
+            f"max_concurrency={self.max_concurrency})"
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("HTTPClient holds live connections and the API key; it cannot be pickled.")
@@ -231,14 +269,24 @@ class HTTPClient:
     def _client_options(self) -> dict[str, Any]:
         from . import __version__
 
-        headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "User-Agent": f"jina-embeddings-python/{__version__}"}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": f"jina-embeddings-python/{__version__}",
+        }
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key.get_secret_value()}"
-        limits = httpx.Limits(max_connections=self.max_concurrency,
-                              max_keepalive_connections=self.max_concurrency)
-        return dict(base_url=self.base_url, headers=headers, timeout=self.timeout, limits=limits,
-                    follow_redirects=False, verify=_ssl_context())
+        limits = httpx.Limits(
+            max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency
+        )
+        return dict(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=self.timeout,
+            limits=limits,
+            follow_redirects=False,
+            verify=_ssl_context(),
+        )
 
     def _sync_client(self) -> httpx.Client:
         with self._lock:
@@ -255,8 +303,9 @@ class HTTPClient:
             pool = self._apools.get(loop)
             if pool is None or pool.client.is_closed:
                 client = httpx.AsyncClient(transport=self.async_transport, **self._client_options())
-                pool = self._apools[loop] = _AsyncPool(client, asyncio.Semaphore(self.max_concurrency),
-                                                       _close_at_loop_shutdown(client))
+                pool = self._apools[loop] = _AsyncPool(
+                    client, asyncio.Semaphore(self.max_concurrency), _close_at_loop_shutdown(client)
+                )
                 fresh = True
             else:
                 fresh = False
@@ -363,4 +412,3 @@ class HTTPClient:
 
 def _encode(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-

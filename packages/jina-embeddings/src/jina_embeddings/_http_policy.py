@@ -42,13 +42,22 @@ from .errors import (
     UnprocessableEntityError,
 )
 
-__all__ = ["RetryPolicy", "Scrubber", "connection_error", "is_fatal", "parse_error_body", "parse_retry_after",
-           "status_error"]
+__all__ = [
+    "RetryPolicy",
+    "Scrubber",
+    "connection_error",
+    "is_fatal",
+    "parse_error_body",
+    "parse_retry_after",
+    "status_error",
+]
 
 _QUOTA = re.compile(r"quota|balance|billing|credit|payment", re.I)
 _INPUT_TOO_LARGE = re.compile(
     r"too (large|long) to process|input (is |was )?too (large|long)|"
-    r"(maximum|max) (context|sequence|input) length|exceeds? the (maximum|max)", re.I)
+    r"(maximum|max) (context|sequence|input) length|exceeds? the (maximum|max)",
+    re.I,
+)
 _RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
@@ -200,9 +209,15 @@ def parse_error_body(text: str) -> tuple[str, str | None, str | None]:
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError, 401: AuthenticationError, 402: InsufficientBalanceError,
-    403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError, 413: RequestTooLargeError,
-    422: UnprocessableEntityError, 429: RateLimitError,
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientBalanceError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: RequestTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
 }
 _HINTS: dict[type[APIStatusError], str] = {
     AuthenticationError: "Check api_key= or the JINA_API_KEY environment variable.",
@@ -212,9 +227,17 @@ _HINTS: dict[type[APIStatusError], str] = {
 }
 
 
-def status_error(status: int, *, method: str, path: str, headers: Mapping[str, str], body: str,
-                 scrub: Callable[[str], str], retries_taken: int = 0,
-                 retry_after: float | None = None) -> APIStatusError:
+def status_error(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: str,
+    scrub: Callable[[str], str],
+    retries_taken: int = 0,
+    retry_after: float | None = None,
+) -> APIStatusError:
     """The typed error for an HTTP error response (``body`` is scrubbed and cut to 1 KB)."""
     clean = scrub(body)
     detail, code, rid = parse_error_body(clean)
@@ -233,8 +256,13 @@ def status_error(status: int, *, method: str, path: str, headers: Mapping[str, s
     parts += [f"[code {code}]"] if code else []
     parts += [f"(request_id {rid})"] if rid else []
     parts += [hint] if hint else []
-    kwargs: dict[str, Any] = dict(status_code=status, body=clean[: C.MAX_ERROR_BODY], request_id=rid,
-                                  retries_taken=retries_taken, code=code)
+    kwargs: dict[str, Any] = dict(
+        status_code=status,
+        body=clean[: C.MAX_ERROR_BODY],
+        request_id=rid,
+        retries_taken=retries_taken,
+        code=code,
+    )
     if cls is RateLimitError:
         kwargs["retry_after"] = retry_after
     return cls(" ".join(parts), **kwargs)
@@ -244,8 +272,10 @@ def connection_error(exc: BaseException, *, method: str, path: str, retries_take
     """The typed error for a request that got no response (its text names no header or body)."""
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed without a response"
-    return cls(f"{method} {path} {what} after {retries_taken + 1} attempt(s): {type(exc).__name__}: {exc}",
-               retries_taken=retries_taken)
+    return cls(
+        f"{method} {path} {what} after {retries_taken + 1} attempt(s): {type(exc).__name__}: {exc}",
+        retries_taken=retries_taken,
+    )
 
 
 def is_fatal(exc: BaseException) -> bool:

@@ -36,8 +36,17 @@ __all__ = [
 
 Kind = Literal["embedding", "reranker", "multivector"]
 Family = Literal[
-    "v5", "v3", "v4", "code", "clip", "colbert", "v2", "generic",
-    "reranker-v3", "reranker-m0", "cross-encoder",
+    "v5",
+    "v3",
+    "v4",
+    "code",
+    "clip",
+    "colbert",
+    "v2",
+    "generic",
+    "reranker-v3",
+    "reranker-m0",
+    "cross-encoder",
 ]
 AdapterLayout = Literal["peft", "merged", "task-kwarg", "prefix", "none"]
 
@@ -122,16 +131,34 @@ class ModelSpec:
 def _v5(size: str, dims: tuple[int, ...], max_tokens: int, params: str, base: str) -> list[ModelSpec]:
     name = f"jina-embeddings-v5-text-{size}"
     spec = ModelSpec(
-        name=name, hf_repo=f"jinaai/{name}", family="v5", native_dim=dims[-1],
-        matryoshka_dims=dims, max_tokens=max_tokens, tasks=V5_TASKS, default_task="retrieval",
-        pooling="last-token", adapter_layout="task-kwarg", prompts=V5_PROMPTS, api_name=name,
-        trust_remote_code=True, params=f"{params} ({base})",
+        name=name,
+        hf_repo=f"jinaai/{name}",
+        family="v5",
+        native_dim=dims[-1],
+        matryoshka_dims=dims,
+        max_tokens=max_tokens,
+        tasks=V5_TASKS,
+        default_task="retrieval",
+        pooling="last-token",
+        adapter_layout="task-kwarg",
+        prompts=V5_PROMPTS,
+        api_name=name,
+        trust_remote_code=True,
+        params=f"{params} ({base})",
     )
     merged = [
-        replace(spec, name=f"{name}-{task}", hf_repo=f"jinaai/{name}-{task}", tasks=(task,),
-                default_task=task, adapter_layout="merged", fixed_task=task, base_model=name,
-                # ST loads the small per-task repos without remote code; nano needs it (EuroBERT).
-                trust_remote_code=(size == "nano"))
+        replace(
+            spec,
+            name=f"{name}-{task}",
+            hf_repo=f"jinaai/{name}-{task}",
+            tasks=(task,),
+            default_task=task,
+            adapter_layout="merged",
+            fixed_task=task,
+            base_model=name,
+            # ST loads the small per-task repos without remote code; nano needs it (EuroBERT).
+            trust_remote_code=(size == "nano"),
+        )
         for task in V5_TASKS
     ]
     return [spec, *merged]
@@ -140,19 +167,38 @@ def _v5(size: str, dims: tuple[int, ...], max_tokens: int, params: str, base: st
 def _v2(lang: str, params: str) -> ModelSpec:
     name = f"jina-embeddings-v2-base-{lang}"
     return ModelSpec(
-        name=name, hf_repo=f"jinaai/{name}", family="v2", native_dim=768, matryoshka_dims=None,
-        api_dimensions=False, matryoshka=False, max_tokens=8192, license="apache-2.0", api_name=name,
-        trust_remote_code=True, params=params,
+        name=name,
+        hf_repo=f"jinaai/{name}",
+        family="v2",
+        native_dim=768,
+        matryoshka_dims=None,
+        api_dimensions=False,
+        matryoshka=False,
+        max_tokens=8192,
+        license="apache-2.0",
+        api_name=name,
+        trust_remote_code=True,
+        params=params,
     )
 
 
 def _code(size: str, dim: int, dims: tuple[int, ...], params: str) -> ModelSpec:
     name = f"jina-code-embeddings-{size}"
     return ModelSpec(
-        name=name, hf_repo=f"jinaai/{name}", family="code", native_dim=dim,
+        name=name,
+        hf_repo=f"jinaai/{name}",
+        family="code",
+        native_dim=dim,
         # Matryoshka sizes are not published; the API accepts 1..native. Local: these cuts.
-        matryoshka_dims=dims, max_tokens=32768, tasks=CODE_TASKS, default_task="nl2code",
-        pooling="last-token", adapter_layout="prefix", api_name=name, params=params, api_normalized=False,
+        matryoshka_dims=dims,
+        max_tokens=32768,
+        tasks=CODE_TASKS,
+        default_task="nl2code",
+        pooling="last-token",
+        adapter_layout="prefix",
+        api_name=name,
+        params=params,
+        api_normalized=False,
     )
 
 
@@ -161,50 +207,111 @@ _REGISTRY: list[ModelSpec] = [
     # Context: 8192 per config.json and the Elastic blog; the release post says 32768.
     *_v5("nano", V5_NANO_DIMS, 8192, "239M", "EuroBERT-210m"),
     ModelSpec(
-        name="jina-embeddings-v3", hf_repo="jinaai/jina-embeddings-v3", family="v3",
-        native_dim=1024, matryoshka_dims=V3_DIMS, max_tokens=8192, tasks=V5_TASKS,
-        default_task="retrieval", adapter_layout="task-kwarg", api_name="jina-embeddings-v3",
-        trust_remote_code=True, late_chunking=True, params="572M",
+        name="jina-embeddings-v3",
+        hf_repo="jinaai/jina-embeddings-v3",
+        family="v3",
+        native_dim=1024,
+        matryoshka_dims=V3_DIMS,
+        max_tokens=8192,
+        tasks=V5_TASKS,
+        default_task="retrieval",
+        adapter_layout="task-kwarg",
+        api_name="jina-embeddings-v3",
+        trust_remote_code=True,
+        late_chunking=True,
+        params="572M",
     ),
     ModelSpec(
-        name="jina-embeddings-v4", hf_repo="jinaai/jina-embeddings-v4", family="v4",
-        native_dim=2048, matryoshka_dims=V4_DIMS, max_tokens=32768,
-        tasks=("retrieval", "text-matching", "code"), default_task="retrieval",
-        adapter_layout="task-kwarg", api_name="jina-embeddings-v4", trust_remote_code=True,
-        late_chunking=True, params="3.8B", api_normalized=False, modalities=("text", "image"),
+        name="jina-embeddings-v4",
+        hf_repo="jinaai/jina-embeddings-v4",
+        family="v4",
+        native_dim=2048,
+        matryoshka_dims=V4_DIMS,
+        max_tokens=32768,
+        tasks=("retrieval", "text-matching", "code"),
+        default_task="retrieval",
+        adapter_layout="task-kwarg",
+        api_name="jina-embeddings-v4",
+        trust_remote_code=True,
+        late_chunking=True,
+        params="3.8B",
+        api_normalized=False,
+        modalities=("text", "image"),
     ),
     _code("0.5b", 896, (64, 128, 256, 512, 896), "494M"),
     _code("1.5b", 1536, (128, 256, 512, 1024, 1536), "1.54B"),
     ModelSpec(
-        name="jina-clip-v2", hf_repo="jinaai/jina-clip-v2", family="clip", native_dim=1024,
-        matryoshka_dims=(64, 128, 256, 512, 768, 1024), max_tokens=8192, tasks=("retrieval",),
-        default_task="retrieval", adapter_layout="prefix", api_name="jina-clip-v2",
-        trust_remote_code=True, params="865M", modalities=("text", "image"),
+        name="jina-clip-v2",
+        hf_repo="jinaai/jina-clip-v2",
+        family="clip",
+        native_dim=1024,
+        matryoshka_dims=(64, 128, 256, 512, 768, 1024),
+        max_tokens=8192,
+        tasks=("retrieval",),
+        default_task="retrieval",
+        adapter_layout="prefix",
+        api_name="jina-clip-v2",
+        trust_remote_code=True,
+        params="865M",
+        modalities=("text", "image"),
     ),
     ModelSpec(
-        name="jina-colbert-v2", hf_repo="jinaai/jina-colbert-v2", kind="multivector",
-        family="colbert", api_normalized=False, native_dim=128, matryoshka_dims=(64, 96, 128), max_tokens=8192,
-        tasks=("retrieval",), default_task="retrieval", pooling="none (late interaction)",
-        api_name="jina-colbert-v2", trust_remote_code=True, local_supported=False,
+        name="jina-colbert-v2",
+        hf_repo="jinaai/jina-colbert-v2",
+        kind="multivector",
+        family="colbert",
+        api_normalized=False,
+        native_dim=128,
+        matryoshka_dims=(64, 96, 128),
+        max_tokens=8192,
+        tasks=("retrieval",),
+        default_task="retrieval",
+        pooling="none (late interaction)",
+        api_name="jina-colbert-v2",
+        trust_remote_code=True,
+        local_supported=False,
         params="559M",
     ),
-    _v2("en", "137M"), _v2("de", "161M"), _v2("es", "161M"), _v2("zh", "161M"),
+    _v2("en", "137M"),
+    _v2("de", "161M"),
+    _v2("es", "161M"),
+    _v2("zh", "161M"),
     _v2("code", "137M"),
     ModelSpec(
-        name="jina-reranker-v3", hf_repo="jinaai/jina-reranker-v3", kind="reranker",
-        family="reranker-v3", native_dim=None, max_tokens=131072, pooling="listwise",
-        api_name="jina-reranker-v3", trust_remote_code=True, params="0.6B (Qwen3)",
+        name="jina-reranker-v3",
+        hf_repo="jinaai/jina-reranker-v3",
+        kind="reranker",
+        family="reranker-v3",
+        native_dim=None,
+        max_tokens=131072,
+        pooling="listwise",
+        api_name="jina-reranker-v3",
+        trust_remote_code=True,
+        params="0.6B (Qwen3)",
     ),
     ModelSpec(
-        name="jina-reranker-m0", hf_repo="jinaai/jina-reranker-m0", kind="reranker",
-        family="reranker-m0", native_dim=None, max_tokens=10240, pooling="pointwise",
-        api_name="jina-reranker-m0", trust_remote_code=True, params="2.4B (Qwen2-VL)",
+        name="jina-reranker-m0",
+        hf_repo="jinaai/jina-reranker-m0",
+        kind="reranker",
+        family="reranker-m0",
+        native_dim=None,
+        max_tokens=10240,
+        pooling="pointwise",
+        api_name="jina-reranker-m0",
+        trust_remote_code=True,
+        params="2.4B (Qwen2-VL)",
     ),
     ModelSpec(
         name="jina-reranker-v2-base-multilingual",
-        hf_repo="jinaai/jina-reranker-v2-base-multilingual", kind="reranker",
-        family="cross-encoder", native_dim=None, max_tokens=1024, pooling="cross-encoder",
-        api_name="jina-reranker-v2-base-multilingual", trust_remote_code=True, params="278M",
+        hf_repo="jinaai/jina-reranker-v2-base-multilingual",
+        kind="reranker",
+        family="cross-encoder",
+        native_dim=None,
+        max_tokens=1024,
+        pooling="cross-encoder",
+        api_name="jina-reranker-v2-base-multilingual",
+        trust_remote_code=True,
+        params="278M",
     ),
 ]
 
@@ -234,8 +341,15 @@ def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
         if path.is_dir():
             spec = spec_from_folder(path)
         elif _looks_like_repo_id(key):
-            spec = ModelSpec(name=key, hf_repo=key, family="generic", native_dim=None,
-                             max_tokens=512, license="unknown", api_name=key)
+            spec = ModelSpec(
+                name=key,
+                hf_repo=key,
+                family="generic",
+                native_dim=None,
+                max_tokens=512,
+                license="unknown",
+                api_name=key,
+            )
         else:
             known = ", ".join(s.name for s in list_models(kind))
             raise ModelNotFoundError(
@@ -245,7 +359,8 @@ def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
             )
     if kind is not None and spec.kind != kind and spec.family != "generic":
         raise ModelNotFoundError(
-            f"Model {spec.name!r} is a {spec.kind} model, not a {kind} model.", field="model")
+            f"Model {spec.name!r} is a {spec.kind} model, not a {kind} model.", field="model"
+        )
     return spec
 
 
@@ -282,16 +397,28 @@ def spec_from_folder(path: str | Path) -> ModelSpec:
     if not modules.is_file() and not config:
         raise ModelNotFoundError(
             f"Folder {str(folder)!r} is not a model: it has neither modules.json "
-            "(sentence-transformers) nor config.json (transformers).", field="model")
+            "(sentence-transformers) nor config.json (transformers).",
+            field="model",
+        )
     archs = config.get("architectures") or []
     trust = bool(config.get("auto_map")) or any(folder.glob("*.py"))
-    common: dict[str, Any] = dict(name=folder.name, hf_repo=None, path=str(folder),
-                                  license="unknown", api_name=folder.name,
-                                  trust_remote_code=trust)
+    common: dict[str, Any] = dict(
+        name=folder.name,
+        hf_repo=None,
+        path=str(folder),
+        license="unknown",
+        api_name=folder.name,
+        trust_remote_code=trust,
+    )
     if not modules.is_file() and any("SequenceClassification" in a for a in archs):
-        return ModelSpec(kind="reranker", family="cross-encoder", native_dim=None,
-                         max_tokens=int(config.get("max_position_embeddings") or 512),
-                         pooling="cross-encoder", **common)
+        return ModelSpec(
+            kind="reranker",
+            family="cross-encoder",
+            native_dim=None,
+            max_tokens=int(config.get("max_position_embeddings") or 512),
+            pooling="cross-encoder",
+            **common,
+        )
     native = _folder_dim(folder, config)
     st_config = _read_json(folder / "sentence_bert_config.json")
     max_tokens = int(st_config.get("max_seq_length") or config.get("max_position_embeddings") or 512)
@@ -301,13 +428,25 @@ def spec_from_folder(path: str | Path) -> ModelSpec:
     if adapters:
         dims = tuple(d for d in V5_SMALL_DIMS if native is None or d < native)
         return ModelSpec(
-            family="v5", native_dim=native, matryoshka_dims=(*dims, native) if native else None,
-            max_tokens=max_tokens, tasks=adapters,
+            family="v5",
+            native_dim=native,
+            matryoshka_dims=(*dims, native) if native else None,
+            max_tokens=max_tokens,
+            tasks=adapters,
             default_task="retrieval" if "retrieval" in adapters else adapters[0],
-            pooling=_folder_pooling(folder), adapter_layout="peft",
-            prompts=role_prompts or V5_PROMPTS, **common)
-    return ModelSpec(family="generic", native_dim=native, max_tokens=max_tokens,
-                     pooling=_folder_pooling(folder), prompts=role_prompts, **common)
+            pooling=_folder_pooling(folder),
+            adapter_layout="peft",
+            prompts=role_prompts or V5_PROMPTS,
+            **common,
+        )
+    return ModelSpec(
+        family="generic",
+        native_dim=native,
+        max_tokens=max_tokens,
+        pooling=_folder_pooling(folder),
+        prompts=role_prompts,
+        **common,
+    )
 
 
 def _folder_modules(folder: Path) -> list[dict[str, Any]]:

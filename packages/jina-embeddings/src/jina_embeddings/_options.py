@@ -29,15 +29,24 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Literal, TypedDict
 
-
-from .errors import InvalidInputError
 from ._backends.table import BackendRow, backend_row
 from ._models import ModelSpec
 from ._quantize import PRECISIONS, Precision, check_ranges
 from ._tasks import Task, check_task
+from .errors import InvalidInputError
 
-__all__ = ["DEFAULT_BASE_URL", "EmbedOptions", "EmbedderOptions", "LocalOptions", "OptionSpec", "RemoteOptions",
-           "RerankOptions", "RerankerOptions", "option_specs", "split_options"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "EmbedOptions",
+    "EmbedderOptions",
+    "LocalOptions",
+    "OptionSpec",
+    "RemoteOptions",
+    "RerankOptions",
+    "RerankerOptions",
+    "option_specs",
+    "split_options",
+]
 
 MAX_BATCH_SIZE = 2048
 Kind = Literal["embedding", "reranker"]
@@ -53,13 +62,18 @@ def _check_bool(name: str, value: object) -> None:
         raise InvalidInputError(f"{name} must be True or False, got {value!r}.", field=name)
 
 
-def check_positive_int(name: str, value: object, *, maximum: int | None = None,
-                       optional: bool = True) -> None:
+def check_positive_int(
+    name: str, value: object, *, maximum: int | None = None, optional: bool = True
+) -> None:
     """Raise InvalidInputError unless ``value`` is an int in 1..maximum (or None if optional)."""
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (
-            maximum is not None and value > maximum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < 1
+        or (maximum is not None and value > maximum)
+    ):
         bound = f"1..{maximum}" if maximum else ">= 1"
         raise InvalidInputError(f"{name} must be an integer in {bound}, got {value!r}.", field=name)
 
@@ -68,7 +82,12 @@ def check_positive_number(name: str, value: object, *, optional: bool = True) ->
     """Raise InvalidInputError unless ``value`` is a finite number > 0 (or None if optional)."""
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise InvalidInputError(f"{name} must be a finite number > 0, got {value!r}.", field=name)
 
 
@@ -95,43 +114,59 @@ class EmbedOptions:
     """
 
     task: Task | str | None = _opt(
-        None, "retrieval (default for most models), text-matching, clustering, classification, "
+        None,
+        "retrieval (default for most models), text-matching, clustering, classification, "
         "v4 code, or a code-model task (nl2code, qa, ...); each call's role picks the query or "
-        "document side. None: the model's default task.")
+        "document side. None: the model's default task.",
+    )
     dimensions: int | None = _opt(
-        None, "Matryoshka size to cut vectors to (then L2-renormalized). None: the native size.")
+        None, "Matryoshka size to cut vectors to (then L2-renormalized). None: the native size."
+    )
     precision: Precision = _opt(
-        "float32", "float32, float16, int8, uint8, binary or ubinary (bits packed MSB-first). "
-        "Framework adapters return binary vectors unpacked to +1.0/-1.0 floats.")
+        "float32",
+        "float32, float16, int8, uint8, binary or ubinary (bits packed MSB-first). "
+        "Framework adapters return binary vectors unpacked to +1.0/-1.0 floats.",
+    )
     normalize: bool = _opt(True, "L2-normalize the (cut) float vectors.")
     truncate: bool = _opt(
-        True, "Cut texts longer than the model's context (counted in the result, warned about "
-        "once); False raises InvalidInputError naming the text.")
+        True,
+        "Cut texts longer than the model's context (counted in the result, warned about "
+        "once); False raises InvalidInputError naming the text.",
+    )
     batch_size: int | None = _opt(
-        None, "Texts per forward pass or per HTTP request (at most 2048). None: the backend's default.",
-        kinds=("embedding",))
+        None,
+        "Texts per forward pass or per HTTP request (at most 2048). None: the backend's default.",
+        kinds=("embedding",),
+    )
     show_progress: bool = _opt(False, "Show a progress bar for long jobs.", kinds=("embedding",))
     quantization_ranges: Any = _opt(
-        None, "int8/uint8 calibration, shape (2, dimensions). None: learned from the first "
-        "document batch (at least 2 texts) and reused for queries.", compare=False)
+        None,
+        "int8/uint8 calibration, shape (2, dimensions). None: learned from the first "
+        "document batch (at least 2 texts) and reused for queries.",
+        compare=False,
+    )
     late_chunking: bool = _opt(
-        False, "Jina API, v3/v4 only: the texts of one call are encoded as one sequence, then split.")
+        False, "Jina API, v3/v4 only: the texts of one call are encoded as one sequence, then split."
+    )
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise InvalidInputError(
                 f"Unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}.",
-                field="precision")
+                field="precision",
+            )
         check_positive_int("dimensions", self.dimensions)
         check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
         for name in ("normalize", "truncate", "show_progress", "late_chunking"):
             _check_bool(name, getattr(self, name))
         if self.quantization_ranges is not None:
             if self.precision not in ("int8", "uint8"):
-                raise InvalidInputError("quantization_ranges only applies to int8/uint8 precision.",
-                                        field="quantization_ranges")
-            object.__setattr__(self, "quantization_ranges",
-                               check_ranges(self.quantization_ranges, self.dimensions))
+                raise InvalidInputError(
+                    "quantization_ranges only applies to int8/uint8 precision.", field="quantization_ranges"
+                )
+            object.__setattr__(
+                self, "quantization_ranges", check_ranges(self.quantization_ranges, self.dimensions)
+            )
 
     def for_model(self, spec: ModelSpec, backend: str | BackendRow) -> EmbedOptions:
         """Check the options against one model and backend; returns them with the task resolved.
@@ -148,7 +183,8 @@ class EmbedOptions:
             raise InvalidInputError(
                 f"late_chunking is supported by the Jina API backend for "
                 f"jina-embeddings-v3/v4 only (model {spec.name!r}, backend {backend.name!r}).",
-                field="late_chunking")
+                field="late_chunking",
+            )
         if self.quantization_ranges is not None and spec.native_dim and self.dimensions is None:
             check_ranges(self.quantization_ranges, spec.native_dim)
         return replace(self, task=task)
@@ -161,25 +197,31 @@ def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: BackendR
     if "any_dimensions" in backend.capabilities and spec.kind != "multivector":
         if not spec.api_dimensions:
             raise InvalidInputError(
-                f"Model {spec.name!r} does not accept dimensions (no Matryoshka training); "
-                "omit dimensions=.", field="dimensions")
+                f"Model {spec.name!r} does not accept dimensions (no Matryoshka training); omit dimensions=.",
+                field="dimensions",
+            )
         if native and dimensions > native:
             raise InvalidInputError(
                 f"dimensions={dimensions} exceeds {spec.name!r}'s native size {native} "
-                f"(the API accepts 1..{native}).", field="dimensions")
+                f"(the API accepts 1..{native}).",
+                field="dimensions",
+            )
         return
     if spec.matryoshka_dims is not None:
         if dimensions not in spec.matryoshka_dims:
             sizes = ", ".join(map(str, spec.matryoshka_dims))
             raise InvalidInputError(
-                f"dimensions={dimensions} is not a Matryoshka size of {spec.name!r}; "
-                f"valid sizes: {sizes}.", field="dimensions")
+                f"dimensions={dimensions} is not a Matryoshka size of {spec.name!r}; valid sizes: {sizes}.",
+                field="dimensions",
+            )
     elif not spec.matryoshka:
-        raise InvalidInputError(f"Model {spec.name!r} has no Matryoshka sizes; omit dimensions=.",
-                                field="dimensions")
+        raise InvalidInputError(
+            f"Model {spec.name!r} has no Matryoshka sizes; omit dimensions=.", field="dimensions"
+        )
     elif native and dimensions > native:
-        raise InvalidInputError(f"dimensions={dimensions} exceeds the model's size {native}.",
-                                field="dimensions")
+        raise InvalidInputError(
+            f"dimensions={dimensions} exceeds the model's size {native}.", field="dimensions"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,24 +244,32 @@ class LocalOptions:
 
     device: str | None = _opt(None, "Local: 'cuda', 'cuda:1', 'mps', 'cpu'; None: cuda > mps > cpu.")
     dtype: Literal["float32", "float16", "bfloat16"] | None = _opt(
-        None, "Local: weights dtype; None: bfloat16 on GPU, float32 on CPU.")
+        None, "Local: weights dtype; None: bfloat16 on GPU, float32 on CPU."
+    )
     trust_remote_code: bool | None = _opt(
-        None, "Local: run the model repo's own code; None: the registry's answer for Jina "
-        "models, or whether a model folder ships code.")
+        None,
+        "Local: run the model repo's own code; None: the registry's answer for Jina "
+        "models, or whether a model folder ships code.",
+    )
     merge_adapters: bool = _opt(
-        False, "Local v5: one copy of the weights per task with its LoRA merged in (faster, more "
-        "memory) instead of switching adapters.", kinds=("embedding",))
+        False,
+        "Local v5: one copy of the weights per task with its LoRA merged in (faster, more "
+        "memory) instead of switching adapters.",
+        kinds=("embedding",),
+    )
     cache_folder: str | None = _opt(None, "Local: Hugging Face cache folder; None: the HF default.")
     revision: str | None = _opt(None, "Local: model revision (branch, tag or commit) of a Hugging Face repo.")
     local_files_only: bool = _opt(False, "Local: never reach the Hugging Face Hub.")
 
     def __post_init__(self) -> None:
         if self.dtype not in (None, "float32", "float16", "bfloat16"):
-            raise InvalidInputError(f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}.",
-                                    field="dtype")
+            raise InvalidInputError(
+                f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}.", field="dtype"
+            )
         if self.device is not None and (not isinstance(self.device, str) or not self.device.strip()):
-            raise InvalidInputError(f"device must be a string such as 'cpu' or 'cuda:0', got {self.device!r}.",
-                                    field="device")
+            raise InvalidInputError(
+                f"device must be a string such as 'cpu' or 'cuda:0', got {self.device!r}.", field="device"
+            )
         if self.trust_remote_code is not None:
             _check_bool("trust_remote_code", self.trust_remote_code)
         _check_bool("merge_adapters", self.merge_adapters)
@@ -237,14 +287,19 @@ class RerankOptions:
         show_progress: progress bar for long jobs.
     """
 
-    top_n: int | None = _opt(None, "How many results to keep, best first; None: all, sorted.",
-                             kinds=("reranker",))
+    top_n: int | None = _opt(
+        None, "How many results to keep, best first; None: all, sorted.", kinds=("reranker",)
+    )
     batch_size: int | None = _opt(
-        None, "(query, document) pairs per forward pass, or documents per request; None: the "
-        "backend's default.", kinds=("reranker",))
+        None,
+        "(query, document) pairs per forward pass, or documents per request; None: the backend's default.",
+        kinds=("reranker",),
+    )
     max_length: int | None = _opt(
-        None, "Local cross-encoders: tokens per (query, document) pair; None: the model's maximum.",
-        kinds=("reranker",))
+        None,
+        "Local cross-encoders: tokens per (query, document) pair; None: the model's maximum.",
+        kinds=("reranker",),
+    )
     show_progress: bool = _opt(False, "Show a progress bar for long jobs.", kinds=("reranker",))
 
     def __post_init__(self) -> None:
@@ -279,34 +334,53 @@ class RemoteOptions:
     """
 
     base_url: str | None = _opt(
-        None, "Remote: server root; requests go to {base_url}/embeddings and {base_url}/rerank. "
-        "None: https://api.jina.ai/v1 for backend='api' (required for backend='openai').")
+        None,
+        "Remote: server root; requests go to {base_url}/embeddings and {base_url}/rerank. "
+        "None: https://api.jina.ai/v1 for backend='api' (required for backend='openai').",
+    )
     timeout: float = _opt(60.0, "Remote: read/write timeout per request, in seconds.")
     connect_timeout: float = _opt(5.0, "Remote: seconds to open a connection.")
     max_retries: int = _opt(
-        2, "Remote: retries per batch after the first attempt (408/409/429/5xx and connection "
-        "errors only), 0..20.")
+        2,
+        "Remote: retries per batch after the first attempt (408/409/429/5xx and connection "
+        "errors only), 0..20.",
+    )
     max_concurrency: int = _opt(4, "Remote: requests in flight at once for one call, sync and async alike.")
-    max_batch_chars: int = _opt(400_000, "Remote: cap on the characters of one request, on top of batch_size.")
-    allow_insecure: bool = _opt(False, "Remote: allow sending the key over plain http:// to a non-loopback host.")
+    max_batch_chars: int = _opt(
+        400_000, "Remote: cap on the characters of one request, on top of batch_size."
+    )
+    allow_insecure: bool = _opt(
+        False, "Remote: allow sending the key over plain http:// to a non-loopback host."
+    )
     served_model_name: str | None = _opt(
-        None, "Remote: the model name the server expects (OpenAI-compatible servers often serve "
-        "jinaai/... ids); None: the registry name.")
+        None,
+        "Remote: the model name the server expects (OpenAI-compatible servers often serve "
+        "jinaai/... ids); None: the registry name.",
+    )
     server_dimensions: bool = _opt(
-        False, "OpenAI-compatible servers only: send dimensions and let the server cut (vLLM with "
-        "a Matryoshka config, TEI); False cuts client-side.", kinds=("embedding",))
+        False,
+        "OpenAI-compatible servers only: send dimensions and let the server cut (vLLM with "
+        "a Matryoshka config, TEI); False cuts client-side.",
+        kinds=("embedding",),
+    )
 
     def __post_init__(self) -> None:
         if self.base_url is not None and (
-                not isinstance(self.base_url, str)
-                or not self.base_url.startswith(("http://", "https://"))):
+            not isinstance(self.base_url, str) or not self.base_url.startswith(("http://", "https://"))
+        ):
             raise InvalidInputError(
-                f"base_url must start with http:// or https://, got {self.base_url!r}.", field="base_url")
+                f"base_url must start with http:// or https://, got {self.base_url!r}.", field="base_url"
+            )
         check_positive_number("timeout", self.timeout, optional=False)
         check_positive_number("connect_timeout", self.connect_timeout, optional=False)
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or not 0 <= self.max_retries <= 20:
-            raise InvalidInputError(f"max_retries must be an integer in 0..20, got {self.max_retries!r}.",
-                                    field="max_retries")
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or not 0 <= self.max_retries <= 20
+        ):
+            raise InvalidInputError(
+                f"max_retries must be an integer in 0..20, got {self.max_retries!r}.", field="max_retries"
+            )
         check_positive_int("max_concurrency", self.max_concurrency, maximum=256, optional=False)
         check_positive_int("max_batch_chars", self.max_batch_chars, optional=False)
         _check_bool("allow_insecure", self.allow_insecure)
@@ -318,7 +392,12 @@ _GROUPS: dict[str, tuple[type, ...]] = {
     "embedding": (EmbedOptions, LocalOptions, RemoteOptions),
     "reranker": (RerankOptions, LocalOptions, RemoteOptions),
 }
-_GROUP_NAMES = {EmbedOptions: "embed", RerankOptions: "rerank", LocalOptions: "local", RemoteOptions: "remote"}
+_GROUP_NAMES = {
+    EmbedOptions: "embed",
+    RerankOptions: "rerank",
+    LocalOptions: "local",
+    RemoteOptions: "remote",
+}
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ def calibration_ranges(vectors: np.ndarray) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] < 2:
         raise InvalidInputError(
             "int8/uint8 calibration needs at least 2 document vectors; pass "
-            "quantization_ranges= or calibrate on a corpus first.", field="quantization_ranges")
+            "quantization_ranges= or calibrate on a corpus first.",
+            field="quantization_ranges",
+        )
     return np.stack([arr.min(axis=0), arr.max(axis=0)]).astype(np.float32)
 
 
@@ -78,15 +80,18 @@ def check_ranges(ranges: object, dimensions: int | None) -> np.ndarray:
     try:
         arr = np.asarray(ranges, dtype=np.float32)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"quantization_ranges must be numeric: {exc}",
-                                field="quantization_ranges") from None
+        raise InvalidInputError(
+            f"quantization_ranges must be numeric: {exc}", field="quantization_ranges"
+        ) from None
     if arr.ndim != 2 or arr.shape[0] != 2 or (dimensions is not None and arr.shape[1] != dimensions):
         want = f"(2, {dimensions})" if dimensions else "(2, dim)"
-        raise InvalidInputError(f"quantization_ranges must have shape {want}, got {arr.shape}.",
-                                field="quantization_ranges")
+        raise InvalidInputError(
+            f"quantization_ranges must have shape {want}, got {arr.shape}.", field="quantization_ranges"
+        )
     if not np.isfinite(arr).all() or (arr[1] < arr[0]).any():
-        raise InvalidInputError("quantization_ranges must be finite with max >= min per dimension.",
-                                field="quantization_ranges")
+        raise InvalidInputError(
+            "quantization_ranges must be finite with max >= min per dimension.", field="quantization_ranges"
+        )
     return arr
 
 
@@ -114,13 +119,16 @@ def quantize(vectors: np.ndarray, precision: str, ranges: np.ndarray | None = No
         with np.errstate(over="ignore"):  # a tiny step overflows to inf, which the clip bounds
             q = np.clip(np.floor((arr - starts) / steps), 0, 255)
         return q.astype(np.uint8) if precision == "uint8" else (q - 128).astype(np.int8)
-    raise InvalidInputError(f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.",
-                            field="precision")
+    raise InvalidInputError(
+        f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}.", field="precision"
+    )
 
 
 def unpack_bits(packed: np.ndarray, precision: str, dimensions: int) -> np.ndarray:
     """Packed ``binary``/``ubinary`` rows -> float32 ±1.0 rows of length ``dimensions``."""
     raw = np.asarray(packed)
-    as_uint8 = (raw.astype(np.int16) + 128).astype(np.uint8) if precision == "binary" else raw.astype(np.uint8)
+    as_uint8 = (
+        (raw.astype(np.int16) + 128).astype(np.uint8) if precision == "binary" else raw.astype(np.uint8)
+    )
     bits = np.unpackbits(as_uint8, axis=-1)[..., :dimensions]
     return bits.astype(np.float32) * 2.0 - 1.0

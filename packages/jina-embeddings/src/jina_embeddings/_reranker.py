@@ -15,9 +15,9 @@ from typing_extensions import Unpack
 from ._backends.base import RerankOutput, RerankRequest
 from ._frontend import Frontend, signature_with_options
 from ._options import RerankerOptions, RerankOptions, check_positive_int
-from .errors import APIResponseValidationError
 from ._results import Reranking, RerankResult, Usage
 from ._validation import check_query, check_texts
+from .errors import APIResponseValidationError
 
 if TYPE_CHECKING:
     import httpx
@@ -62,8 +62,14 @@ class Reranker(Frontend):
         async_transport: httpx.AsyncBaseTransport | None = None,
         **options: Unpack[RerankerOptions],
     ) -> None:
-        super().__init__(model, backend=backend, api_key=api_key, options=options, transport=transport,
-                         async_transport=async_transport)
+        super().__init__(
+            model,
+            backend=backend,
+            api_key=api_key,
+            options=options,
+            transport=transport,
+            async_transport=async_transport,
+        )
         self._log_created()
 
     @property
@@ -90,14 +96,22 @@ class Reranker(Frontend):
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
         return self._finish(docs, n, await self._backend.arerank(self._request(q, docs, n)))
 
-    def _check(self, query: str, documents: Sequence[str], top_n: int | None) -> tuple[str, list[str], int | None]:
+    def _check(
+        self, query: str, documents: Sequence[str], top_n: int | None
+    ) -> tuple[str, list[str], int | None]:
         check_positive_int("top_n", top_n)
         return check_query(query), check_texts(documents, what="document"), top_n or self.options.top_n
 
     def _request(self, query: str, documents: list[str], top_n: int | None) -> RerankRequest:
         opts = self.options
-        return RerankRequest(query=query, documents=documents, top_n=top_n, batch_size=opts.batch_size,
-                             max_length=opts.max_length, show_progress=opts.show_progress)
+        return RerankRequest(
+            query=query,
+            documents=documents,
+            top_n=top_n,
+            batch_size=opts.batch_size,
+            max_length=opts.max_length,
+            show_progress=opts.show_progress,
+        )
 
     def _finish(self, documents: list[str], top_n: int | None, out: RerankOutput) -> Reranking:
         seen: set[int] = set()
@@ -105,7 +119,8 @@ class Reranker(Frontend):
             if not 0 <= index < len(documents) or index in seen or score != score:
                 raise APIResponseValidationError(
                     f"reranker returned an invalid result (index {index}, score {score}) for "
-                    f"{len(documents)} documents")
+                    f"{len(documents)} documents"
+                )
             seen.add(index)
         ordered = sorted(out.scored, key=lambda pair: (-pair[1], pair[0]))[:top_n]
         results = tuple(RerankResult(i, float(s), documents[i]) for i, s in ordered)

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import InvalidInputError
 from ._models import ModelSpec
+from .errors import InvalidInputError
 
 __all__ = ["CODE_PREFIXES", "V3_INSTRUCTIONS", "Role", "Task", "TaskBinding", "check_task", "resolve"]
 
@@ -74,21 +74,36 @@ V3_INSTRUCTIONS = {
 
 # jina-code-embeddings paper (arXiv 2508.21290), Table 1.
 CODE_PREFIXES: dict[str, dict[Role, str]] = {
-    "nl2code": {Role.QUERY: "Find the most relevant code snippet given the following query:\n",
-                Role.DOCUMENT: "Candidate code snippet:\n"},
-    "qa": {Role.QUERY: "Find the most relevant answer given the following question:\n",
-           Role.DOCUMENT: "Candidate answer:\n"},
-    "code2code": {Role.QUERY: "Find an equivalent code snippet given the following code snippet:\n",
-                  Role.DOCUMENT: "Candidate code snippet:\n"},
-    "code2nl": {Role.QUERY: "Find the most relevant comment given the following code snippet:\n",
-                Role.DOCUMENT: "Candidate comment:\n"},
+    "nl2code": {
+        Role.QUERY: "Find the most relevant code snippet given the following query:\n",
+        Role.DOCUMENT: "Candidate code snippet:\n",
+    },
+    "qa": {
+        Role.QUERY: "Find the most relevant answer given the following question:\n",
+        Role.DOCUMENT: "Candidate answer:\n",
+    },
+    "code2code": {
+        Role.QUERY: "Find an equivalent code snippet given the following code snippet:\n",
+        Role.DOCUMENT: "Candidate code snippet:\n",
+    },
+    "code2nl": {
+        Role.QUERY: "Find the most relevant comment given the following code snippet:\n",
+        Role.DOCUMENT: "Candidate comment:\n",
+    },
     "code2completion": {
         Role.QUERY: "Find the most relevant completion given the following start of code snippet:\n",
-        Role.DOCUMENT: "Candidate completion:\n"},
+        Role.DOCUMENT: "Candidate completion:\n",
+    },
 }
 
-_ROLE_ALIASES = {"query": Role.QUERY, "document": Role.DOCUMENT, "passage": Role.DOCUMENT,
-                 "text": Role.DOCUMENT, "search_query": Role.QUERY, "search_document": Role.DOCUMENT}
+_ROLE_ALIASES = {
+    "query": Role.QUERY,
+    "document": Role.DOCUMENT,
+    "passage": Role.DOCUMENT,
+    "text": Role.DOCUMENT,
+    "search_query": Role.QUERY,
+    "search_document": Role.DOCUMENT,
+}
 
 
 def _role(role: Role | str) -> Role:
@@ -117,18 +132,21 @@ def check_task(spec: ModelSpec, task: Task | str | None) -> str | None:
         return name
     if not spec.tasks:
         raise InvalidInputError(
-            f"Model {spec.name!r} has no tasks (no adapters or task prompts); "
-            f"omit task= or pass task=None.", field="task")
+            f"Model {spec.name!r} has no tasks (no adapters or task prompts); omit task= or pass task=None.",
+            field="task",
+        )
     hint = ""
     base, _, side = name.partition(".")
     if side in {"query", "passage", "document"} and base in spec.tasks:
-        hint = (f" {name!r} is an API task string: pass task={base!r}; the role "
-                "(query or document) picks the query or passage side for you.")
+        hint = (
+            f" {name!r} is an API task string: pass task={base!r}; the role "
+            "(query or document) picks the query or passage side for you."
+        )
     elif name == "separation" and "clustering" in spec.tasks:
         hint = " Use task='clustering' (it maps to v3's 'separation' adapter)."
     raise InvalidInputError(
-        f"Model {spec.name!r} has no task {task!r}. Valid tasks: {', '.join(spec.tasks)}.{hint}",
-        field="task")
+        f"Model {spec.name!r} has no task {task!r}. Valid tasks: {', '.join(spec.tasks)}.{hint}", field="task"
+    )
 
 
 def _v5(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
@@ -140,8 +158,10 @@ def _v5(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
 
 
 def _v3(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
-    api = {"retrieval": "retrieval.query" if role is Role.QUERY else "retrieval.passage",
-           "clustering": "separation"}.get(task or "", task)
+    api = {
+        "retrieval": "retrieval.query" if role is Role.QUERY else "retrieval.passage",
+        "clustering": "separation",
+    }.get(task or "", task)
     return TaskBinding(task, role, api, V3_INSTRUCTIONS.get(api or "", ""), api)
 
 
@@ -173,8 +193,14 @@ def _plain(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
 
 
 _RULES: dict[str, Callable[[ModelSpec, str | None, Role], TaskBinding]] = {
-    "v5": _v5, "v3": _v3, "v4": _v4, "code": _code, "clip": _clip, "colbert": _colbert,
-    "v2": _plain, "generic": _plain,
+    "v5": _v5,
+    "v3": _v3,
+    "v4": _v4,
+    "code": _code,
+    "clip": _clip,
+    "colbert": _colbert,
+    "v2": _plain,
+    "generic": _plain,
 }
 
 
@@ -186,6 +212,7 @@ def resolve(spec: ModelSpec, task: Task | str | None, role: Role | str) -> TaskB
     """
     rule = _RULES.get(spec.family)
     if rule is None:
-        raise InvalidInputError(f"Model {spec.name!r} is a {spec.kind}, not an embedding model.",
-                                field="model")
+        raise InvalidInputError(
+            f"Model {spec.name!r} is a {spec.kind}, not an embedding model.", field="model"
+        )
     return rule(spec, check_task(spec, task), _role(role))

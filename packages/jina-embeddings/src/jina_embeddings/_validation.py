@@ -31,19 +31,22 @@ def check_text(item: object, *, index: int | None = None, what: str = "text") ->
     where = f"{what} at index {index}" if index is not None else what
     if not isinstance(item, str):
         raise InvalidInputError(
-            f"{where} must be a str, got {type(item).__name__} ({_describe(item)}).", index=index)
+            f"{where} must be a str, got {type(item).__name__} ({_describe(item)}).", index=index
+        )
     if not item.strip():
         kind = "empty" if not item else "whitespace-only"
         raise InvalidInputError(
             f"{where} is {kind}; an embedding of it is meaningless, so it is refused rather "
-            "than sent or silently replaced.", index=index)
+            "than sent or silently replaced.",
+            index=index,
+        )
     if not item.isascii():
         try:
             item.encode("utf-8")
         except UnicodeEncodeError as exc:  # lone surrogates: no tokenizer or JSON body takes them
             raise InvalidInputError(
-                f"{where} is not valid Unicode (a lone surrogate at position {exc.start}).",
-                index=index) from None
+                f"{where} is not valid Unicode (a lone surrogate at position {exc.start}).", index=index
+            ) from None
     return item
 
 
@@ -57,10 +60,11 @@ def check_texts(texts: object, *, what: str = "text") -> list[str]:
     if isinstance(texts, str | bytes):
         raise InvalidInputError(
             f"Expected a list of strings, got a single {type(texts).__name__}; wrap it in a "
-            "list or use the single-text method (embed_query).", field="texts")
+            "list or use the single-text method (embed_query).",
+            field="texts",
+        )
     if not isinstance(texts, Sequence):
-        raise InvalidInputError(
-            f"Expected a list of strings, got {type(texts).__name__}.", field="texts")
+        raise InvalidInputError(f"Expected a list of strings, got {type(texts).__name__}.", field="texts")
     for i, item in enumerate(texts):
         check_text(item, index=i, what=what)
     return list(texts)

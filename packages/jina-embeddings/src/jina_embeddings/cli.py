@@ -18,10 +18,10 @@ import sys
 from collections.abc import Sequence
 
 from ._embedder import DEFAULT_MODEL, Embedder
-from .errors import JinaError
 from ._models import list_models
 from ._quantize import PRECISIONS
 from ._reranker import DEFAULT_RERANKER, Reranker
+from .errors import JinaError
 
 __all__ = ["main"]
 
@@ -74,21 +74,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             for spec in list_models():
                 dims = ",".join(map(str, spec.matryoshka_dims or ())) or "-"
-                print(f"{spec.name:45s} {spec.kind:11s} dim={spec.native_dim or '-':<5} "
-                      f"tasks={','.join(spec.tasks) or '-'} matryoshka={dims} license={spec.license}")
+                print(
+                    f"{spec.name:45s} {spec.kind:11s} dim={spec.native_dim or '-':<5} "
+                    f"tasks={','.join(spec.tasks) or '-'} matryoshka={dims} license={spec.license}"
+                )
         elif args.command == "embed":
-            with Embedder(args.model, task=args.task, dimensions=args.dimensions,
-                          precision=args.precision, **_remote_kwargs(args)) as emb:
+            with Embedder(
+                args.model,
+                task=args.task,
+                dimensions=args.dimensions,
+                precision=args.precision,
+                **_remote_kwargs(args),
+            ) as emb:
                 res = emb.embed(_texts(args.texts), role=args.role)
             for i, vector in enumerate(res.to_list()):
                 print(json.dumps({"index": i, "embedding": vector}))
-            print(json.dumps({"model": res.model, "usage": vars(res.usage), "truncated": res.truncated}),
-                  file=sys.stderr)
+            print(
+                json.dumps({"model": res.model, "usage": vars(res.usage), "truncated": res.truncated}),
+                file=sys.stderr,
+            )
         else:
             with Reranker(args.model, top_n=args.top_n, **_remote_kwargs(args)) as rr:
                 res = rr.rerank(args.query, _texts(args.documents))
             for r in res:
-                print(json.dumps({"index": r.index, "relevance_score": r.relevance_score, "document": r.document}))
+                print(
+                    json.dumps(
+                        {"index": r.index, "relevance_score": r.relevance_score, "document": r.document}
+                    )
+                )
     except JinaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

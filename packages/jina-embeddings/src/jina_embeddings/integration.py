@@ -59,8 +59,9 @@ __all__ = [
 ]
 
 
-def adapter_options(kind: str, *, exclude: tuple[str, ...] = (), defaults: Mapping[str, Any] | None = None
-                    ) -> tuple[OptionSpec, ...]:
+def adapter_options(
+    kind: str, *, exclude: tuple[str, ...] = (), defaults: Mapping[str, Any] | None = None
+) -> tuple[OptionSpec, ...]:
     """The options an adapter exposes: the core's, minus ``exclude``, with framework ``defaults``.
 
     A framework default differs from the core's only where the framework it replaces has a
@@ -69,8 +70,11 @@ def adapter_options(kind: str, *, exclude: tuple[str, ...] = (), defaults: Mappi
     from dataclasses import replace
 
     defaults = dict(defaults or {})
-    specs = tuple(replace(o, default=defaults.pop(o.name, o.default))
-                  for o in option_specs(kind) if o.name not in exclude)  # type: ignore[arg-type]
+    specs = tuple(
+        replace(o, default=defaults.pop(o.name, o.default))
+        for o in option_specs(kind)
+        if o.name not in exclude
+    )  # type: ignore[arg-type]
     if defaults:
         raise TypeError(f"not options of {kind}: {', '.join(sorted(defaults))}")
     return specs

@@ -143,8 +143,9 @@ class JinaModel(Serializable):
         self.__dict__["api_key"] = SecretStr(key.get_secret_value()) if key is not None else None
 
 
-def option_fields(name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (),
-                  defaults: dict[str, Any] | None = None) -> Any:
+def option_fields(
+    name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+) -> Any:
     """A pydantic model class ``name`` on ``base`` with one field per core option of ``kind``."""
     options = adapter_options(kind, exclude=exclude, defaults=defaults)
     return create_model(name, __base__=base, **pydantic_fields(options, field=Field))

@@ -56,6 +56,7 @@ class JinaEmbeddings(_EmbedderFields, Embeddings):  # type: ignore[misc,valid-ty
     """Registry name (``jina-embeddings-v5-text-small``, ``-nano``, ``jina-embeddings-v3``,
     ``jina-embeddings-v4``, code models ...), a Hugging Face repo id, or a local model folder.
     Also accepted as ``model_name`` (the langchain-community name)."""
+
     @field_validator("quantization_ranges", mode="before")
     @classmethod
     def _ranges_as_lists(cls, value: Any) -> Any:

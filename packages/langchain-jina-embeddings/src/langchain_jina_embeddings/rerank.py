@@ -56,13 +56,15 @@ class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,
     model: str = Field(default=DEFAULT_RERANKER, alias="model_name")
     """Registry name (``jina-reranker-v3``, ``jina-reranker-m0``,
     ``jina-reranker-v2-base-multilingual``), a repo id or a local cross-encoder folder."""
+
     @property
     def reranker(self) -> Reranker:
         """The core ``Reranker`` (usage, ``warm_up()``, ``close()``)."""
         return self._core  # type: ignore[no-any-return]
 
-    def rerank(self, documents: Sequence[str | Document], query: str, *,
-               top_n: int | None = _USE_DEFAULT) -> list[dict[str, Any]]:
+    def rerank(
+        self, documents: Sequence[str | Document], query: str, *, top_n: int | None = _USE_DEFAULT
+    ) -> list[dict[str, Any]]:
         """Score ``documents`` against ``query``, like langchain-community's ``JinaRerank.rerank``.
 
         Args:
@@ -77,20 +79,23 @@ class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,
         texts = _texts(documents)
         return _as_dicts(self._core.rerank(query, texts, top_n=_core_top_n(top_n, len(texts))))
 
-    async def arerank(self, documents: Sequence[str | Document], query: str, *,
-                      top_n: int | None = _USE_DEFAULT) -> list[dict[str, Any]]:
+    async def arerank(
+        self, documents: Sequence[str | Document], query: str, *, top_n: int | None = _USE_DEFAULT
+    ) -> list[dict[str, Any]]:
         """Async :meth:`rerank`: async HTTP remotely, a worker thread locally."""
         texts = _texts(documents)
         return _as_dicts(await self._core.arerank(query, texts, top_n=_core_top_n(top_n, len(texts))))
 
-    def compress_documents(self, documents: Sequence[Document], query: str,
-                           callbacks: Callbacks | None = None) -> Sequence[Document]:
+    def compress_documents(
+        self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
+    ) -> Sequence[Document]:
         """The best ``top_n`` documents for ``query``, best first, as copies with
         ``metadata["relevance_score"]``; the input documents are not changed."""
         return _scored_copies(documents, self._core.rerank(query, _texts(documents)))
 
-    async def acompress_documents(self, documents: Sequence[Document], query: str,
-                                  callbacks: Callbacks | None = None) -> Sequence[Document]:
+    async def acompress_documents(
+        self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
+    ) -> Sequence[Document]:
         """Async :meth:`compress_documents`."""
         return _scored_copies(documents, await self._core.arerank(query, _texts(documents)))
 
@@ -115,7 +120,10 @@ def _as_dicts(reranking: Reranking) -> list[dict[str, Any]]:
 
 def _scored_copies(documents: Sequence[Document], reranking: Reranking) -> list[Document]:
     return [
-        documents[r.index].model_copy(update={
-            "metadata": {**deepcopy(documents[r.index].metadata), "relevance_score": r.relevance_score}})
+        documents[r.index].model_copy(
+            update={
+                "metadata": {**deepcopy(documents[r.index].metadata), "relevance_score": r.relevance_score}
+            }
+        )
         for r in reranking
     ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-
 __all__ = ["ClientCache"]
 
 C = TypeVar("C")

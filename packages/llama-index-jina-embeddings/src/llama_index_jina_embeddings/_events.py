@@ -43,8 +43,11 @@ class ChunkEvents:
         payload = self._model.to_payload()
         for _ in self.chunks:
             self._dispatcher.event(EmbeddingStartEvent(model_dict=payload))
-            self._event_ids.append(self._model.callback_manager.on_event_start(
-                CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: payload}))
+            self._event_ids.append(
+                self._model.callback_manager.on_event_start(
+                    CBEventType.EMBEDDING, payload={EventPayload.SERIALIZED: payload}
+                )
+            )
         return self
 
     def done(self, embeddings: list[Embedding]) -> None:
@@ -58,13 +61,16 @@ class ChunkEvents:
             self._model.callback_manager.on_event_end(
                 CBEventType.EMBEDDING,
                 payload={EventPayload.CHUNKS: chunk, EventPayload.EMBEDDINGS: part},
-                event_id=event_id)
+                event_id=event_id,
+            )
         self._event_ids = []
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         # Like CallbackManager.event(): an open event ends with the exception as its payload.
         for event_id in self._event_ids:
             self._model.callback_manager.on_event_end(
-                CBEventType.EMBEDDING, payload={EventPayload.EXCEPTION: exc}, event_id=event_id)
+                CBEventType.EMBEDDING, payload={EventPayload.EXCEPTION: exc}, event_id=event_id
+            )
         self._event_ids = []

@@ -19,17 +19,22 @@ from jina_embeddings.integration import adapter_options, pydantic_fields
 
 __all__ = ["core_option_fields"]
 
-_BACKEND_DOC = ("'local', 'api' (Jina API or a Jina-compatible server), 'openai' (OpenAI-compatible "
-                "/v1/embeddings) or 'fake' (deterministic, offline). None: 'api' if base_url or an API "
-                "key (api_key= / JINA_API_KEY / JINAAI_API_KEY) is given, else 'local'.")
+_BACKEND_DOC = (
+    "'local', 'api' (Jina API or a Jina-compatible server), 'openai' (OpenAI-compatible "
+    "/v1/embeddings) or 'fake' (deterministic, offline). None: 'api' if base_url or an API "
+    "key (api_key= / JINA_API_KEY / JINAAI_API_KEY) is given, else 'local'."
+)
 
 
-def core_option_fields(name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (),
-                       defaults: dict[str, Any] | None = None) -> Any:
+def core_option_fields(
+    name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+) -> Any:
     """A pydantic model class ``name`` on ``base`` with ``backend`` and one field per core option."""
     options = adapter_options(kind, exclude=exclude, defaults=defaults)
-    fields = {"backend": (str | None, Field(default=None, description=_BACKEND_DOC)),
-              **pydantic_fields(options, field=Field)}
+    fields = {
+        "backend": (str | None, Field(default=None, description=_BACKEND_DOC)),
+        **pydantic_fields(options, field=Field),
+    }
     return create_model(name, __base__=base, **fields)
 
 

@@ -18,9 +18,9 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
 from jina_embeddings.integration import KeyRef, resolve_api_key
 
+from ._client_cache import ClientCache
 from ._events import ChunkEvents
 from ._options import core_kwargs, core_option_fields
-from ._client_cache import ClientCache
 
 __all__ = ["DEFAULT_EMBED_BATCH_SIZES", "JinaEmbedding"]
 
@@ -85,8 +85,9 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
     _secret: KeyRef = PrivateAttr(default_factory=KeyRef)
     _clients: ClientCache[Embedder] = PrivateAttr(default_factory=ClientCache)  # by show_progress
 
-    def __init__(self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None, **kwargs: Any
+    ) -> None:
         chosen = _choose_model(model, kwargs.pop("model_name", None))
         default_batch = "embed_batch_size" not in kwargs
         super().__init__(model=chosen, model_name=chosen, **kwargs)
@@ -106,8 +107,12 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
 
     # -- the core client ----------------------------------------------------------------------
     def _core_options(self, show_progress: bool) -> dict[str, Any]:
-        return {**core_kwargs(self, "embedding", exclude=_EXCLUDE), "model": self.model,
-                "batch_size": self.embed_batch_size, "show_progress": self.show_progress or show_progress}
+        return {
+            **core_kwargs(self, "embedding", exclude=_EXCLUDE),
+            "model": self.model,
+            "batch_size": self.embed_batch_size,
+            "show_progress": self.show_progress or show_progress,
+        }
 
     def _client(self, show_progress: bool = False) -> Embedder:
         """The core ``Embedder`` for the current fields (rebuilt if a field changed).
@@ -116,8 +121,9 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
         (the core caches them by settings), so switching bars on and off reloads nothing.
         """
         options = self._core_options(show_progress)
-        return self._clients.get(options["show_progress"], options,
-                                 lambda: Embedder(**options, api_key=self._secret.key))
+        return self._clients.get(
+            options["show_progress"], options, lambda: Embedder(**options, api_key=self._secret.key)
+        )
 
     @property
     def client(self) -> Embedder:
@@ -127,8 +133,13 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
     def to_payload(self) -> dict[str, Any]:
         """Observability dict (never credentials): LlamaIndex's plus backend, task and shape."""
         client = self._client()
-        return {**super().to_payload(), "backend": client.backend_name, "task": client.task,
-                "dimensions": client.dimensions, "precision": self.precision}
+        return {
+            **super().to_payload(),
+            "backend": client.backend_name,
+            "task": client.task,
+            "dimensions": client.dimensions,
+            "precision": self.precision,
+        }
 
     # -- LlamaIndex hooks: queries as queries, everything else as documents -------------------
     def _get_query_embedding(self, query: str) -> Embedding:
@@ -150,8 +161,9 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
         return (await self._client(show_progress).aembed_documents(texts)).to_float_lists()
 
     # -- batches: one core call, LlamaIndex's per-chunk events kept ---------------------------
-    def get_text_embedding_batch(self, texts: list[str], show_progress: bool = False,
-                                 **kwargs: Any) -> list[Embedding]:
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
         """Embed ``texts`` (document role) in one core call; events per ``embed_batch_size`` chunk."""
         texts = list(texts)
         with ChunkEvents(self, texts, dispatcher) as events:
@@ -164,8 +176,9 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
                 events.done(self._get_text_embeddings(texts, show_progress))
         return events.embeddings
 
-    async def aget_text_embedding_batch(self, texts: list[str], show_progress: bool = False,
-                                        **kwargs: Any) -> list[Embedding]:
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
         """Async :meth:`get_text_embedding_batch`: at most ``max_concurrency`` requests in flight.
 
         LlamaIndex's own version gathers one coroutine per chunk with no bound unless
@@ -188,6 +201,7 @@ def _choose_model(model: str | os.PathLike[str] | None, model_name: str | None) 
     if model is not None and model_name is not None and os.fspath(model) != model_name:
         raise InvalidInputError(
             f"model={os.fspath(model)!r} and model_name={model_name!r} disagree; pass one of them.",
-            field="model")
+            field="model",
+        )
     chosen = model if model is not None else model_name
     return os.fspath(chosen) if chosen is not None else DEFAULT_MODEL

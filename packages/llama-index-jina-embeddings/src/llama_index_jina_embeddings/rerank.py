@@ -24,8 +24,8 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from jina_embeddings import DEFAULT_RERANKER, InvalidInputError, Reranker, Reranking
 from jina_embeddings.integration import KeyRef, resolve_api_key
 
-from ._options import core_kwargs, core_option_fields
 from ._client_cache import ClientCache
+from ._options import core_kwargs, core_option_fields
 
 __all__ = ["JinaRerank"]
 
@@ -34,7 +34,9 @@ dispatcher = instrument.get_dispatcher(__name__)
 
 # top_n defaults to 2 like the integration it replaces and core SentenceTransformerRerank, so
 # swapping the import changes nothing; None keeps all.
-_RerankFields = core_option_fields("_RerankFields", "reranker", base=BaseNodePostprocessor, defaults={"top_n": 2})
+_RerankFields = core_option_fields(
+    "_RerankFields", "reranker", base=BaseNodePostprocessor, defaults={"top_n": 2}
+)
 
 
 class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
@@ -66,8 +68,9 @@ class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
     _secret: KeyRef = PrivateAttr(default_factory=KeyRef)
     _clients: ClientCache[Reranker] = PrivateAttr(default_factory=ClientCache)
 
-    def __init__(self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(model=os.fspath(model) if model is not None else DEFAULT_RERANKER, **kwargs)
         self._secret = KeyRef(resolve_api_key(api_key) if api_key is not None else None)
         self._client()  # validates every option now, loads and sends nothing
@@ -87,34 +90,42 @@ class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
         return self._client()
 
     # -- LlamaIndex hooks: sync and async differ only in the core call ------------------------
-    def _postprocess_nodes(self, nodes: list[NodeWithScore],
-                           query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
         with self._reranking(nodes, query_bundle) as run:
             if nodes:
                 run.finish(self._client().rerank(run.query, run.texts))
         return run.result
 
-    async def _apostprocess_nodes(self, nodes: list[NodeWithScore],
-                                  query_bundle: QueryBundle | None = None) -> list[NodeWithScore]:
+    async def _apostprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
         with self._reranking(nodes, query_bundle) as run:
             if nodes:
                 run.finish(await self._client().arerank(run.query, run.texts))
         return run.result
 
     @contextmanager
-    def _reranking(self, nodes: list[NodeWithScore],
-                   query_bundle: QueryBundle | None) -> Iterator[_Run]:
+    def _reranking(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> Iterator[_Run]:
         """Validate, emit the start events, and the end events once :meth:`_Run.finish` ran."""
         top_n = self.top_n if self.top_n is not None else len(nodes)
-        dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n,
-                                          model_name=self.model))
+        dispatcher.event(
+            ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model)
+        )
         if query_bundle is None:
             raise InvalidInputError(
                 "JinaRerank needs the query: call postprocess_nodes(nodes, query_str=...) or pass "
-                "a QueryBundle (query engines and retrievers do this for you).", field="query_bundle")
+                "a QueryBundle (query engines and retrievers do this for you).",
+                field="query_bundle",
+            )
         run = _Run(nodes, query_bundle.query_str)
-        payload = {EventPayload.NODES: nodes, EventPayload.MODEL_NAME: self.model,
-                   EventPayload.QUERY_STR: run.query, EventPayload.TOP_K: top_n}
+        payload = {
+            EventPayload.NODES: nodes,
+            EventPayload.MODEL_NAME: self.model,
+            EventPayload.QUERY_STR: run.query,
+            EventPayload.TOP_K: top_n,
+        }
         with self.callback_manager.event(CBEventType.RERANKING, payload=payload) as event:
             yield run
             event.on_end(payload={EventPayload.NODES: run.result})
@@ -132,5 +143,4 @@ class _Run:
 
     def finish(self, ranking: Reranking) -> None:
         """New nodes, best first, scored with the relevance (the inputs are not modified)."""
-        self.result = [NodeWithScore(node=self.nodes[r.index].node, score=r.relevance_score)
-                       for r in ranking]
+        self.result = [NodeWithScore(node=self.nodes[r.index].node, score=r.relevance_score) for r in ranking]

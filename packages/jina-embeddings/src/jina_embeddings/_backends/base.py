@@ -18,8 +18,17 @@ import numpy as np
 from .._results import Usage
 from .._tasks import TaskBinding
 
-__all__ = ["BackendOutput", "BackendPartialFailure", "EmbedRequest", "InputItem", "EmbeddingBackend", "RerankBackend",
-           "RerankOutput", "RerankRequest", "text_cost"]
+__all__ = [
+    "BackendOutput",
+    "BackendPartialFailure",
+    "EmbedRequest",
+    "InputItem",
+    "EmbeddingBackend",
+    "RerankBackend",
+    "RerankOutput",
+    "RerankRequest",
+    "text_cost",
+]
 
 
 #: One input. Text today; the images issue widens this to ``str | Image`` and every consumer
@@ -83,8 +92,15 @@ class BackendPartialFailure(Exception):
     :class:`~jina_embeddings.errors.PartialBatchError` with the finished rows.
     """
 
-    def __init__(self, message: str, *, output: BackendOutput, failed_indices: Sequence[int],
-                 errors: Sequence[BaseException], cause: BaseException) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        output: BackendOutput,
+        failed_indices: Sequence[int],
+        errors: Sequence[BaseException],
+        cause: BaseException,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.output = output

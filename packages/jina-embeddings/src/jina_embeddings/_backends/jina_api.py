@@ -23,17 +23,24 @@ from functools import reduce
 from typing import Any
 
 from .. import _constants as C
-from ..errors import APIResponseValidationError
 from .._http import Reply
 from .._models import ModelSpec
 from .._quantize import BIT_PRECISIONS, packed_width
 from .._results import Usage
-from .remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
+from ..errors import APIResponseValidationError
 from .base import EmbedRequest, RerankOutput, RerankRequest, text_cost
+from .remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
 from .table import BackendConfig
 
-__all__ = ["JinaAPIBackend", "JinaAPIRerankBackend", "build_embed_body", "build_rerank_body",
-           "parse_rerank", "wire_for"]
+__all__ = [
+    "JinaAPIBackend",
+    "JinaAPIRerankBackend",
+    "build_embed_body",
+    "build_rerank_body",
+    "parse_rerank",
+    "wire_for",
+]
+
 
 def _sends_normalized(spec: ModelSpec) -> bool:
     return spec.api_normalized
@@ -43,8 +50,9 @@ def _sends_dimensions(spec: ModelSpec, request: EmbedRequest) -> bool:
     return request.dimensions is not None and spec.api_dimensions
 
 
-def build_embed_body(spec: ModelSpec, request: EmbedRequest, texts: list[str], *,
-                     model: str | None = None) -> dict[str, Any]:
+def build_embed_body(
+    spec: ModelSpec, request: EmbedRequest, texts: list[str], *, model: str | None = None
+) -> dict[str, Any]:
     """The ``/v1/embeddings`` body for ``texts`` (pure).
 
     >>> from jina_embeddings._models import get_spec
@@ -56,8 +64,11 @@ def build_embed_body(spec: ModelSpec, request: EmbedRequest, texts: list[str], *
     >>> build_embed_body(spec, req, ["hi"])["task"]
     'retrieval.query'
     """
-    body: dict[str, Any] = {"model": model or spec.api_name or spec.name, "input": texts,
-                            "embedding_type": wire_for(spec, request).embedding_type}
+    body: dict[str, Any] = {
+        "model": model or spec.api_name or spec.name,
+        "input": texts,
+        "embedding_type": wire_for(spec, request).embedding_type,
+    }
     binding = request.binding
     if binding.api_task is not None:
         body["task"] = binding.api_task
@@ -104,8 +115,9 @@ class JinaAPIBackend(RemoteEmbeddingBackend):
 
 
 # -- rerank -----------------------------------------------------------------------------------
-def build_rerank_body(model: str, query: str, documents: list[str], top_n: int | None, *,
-                      protocol: str) -> dict[str, Any]:
+def build_rerank_body(
+    model: str, query: str, documents: list[str], top_n: int | None, *, protocol: str
+) -> dict[str, Any]:
     """The ``/v1/rerank`` body (pure). OpenAI-compatible servers (vLLM, Infinity) get only the
     common fields; the Jina API is also told not to echo the documents back."""
     body: dict[str, Any] = {"model": model, "query": query, "documents": documents}
@@ -116,7 +128,9 @@ def build_rerank_body(model: str, query: str, documents: list[str], top_n: int |
     return body
 
 
-def parse_rerank(reply: Reply, *, count: int, top_n: int | None) -> tuple[list[tuple[int, float]], Usage, str | None]:
+def parse_rerank(
+    reply: Reply, *, count: int, top_n: int | None
+) -> tuple[list[tuple[int, float]], Usage, str | None]:
     """Check one ``/rerank`` response: (index, score) pairs within the batch, usage, model.
 
     ``results`` (or a bare list, as TEI answers) of ``{index, relevance_score | score}``:
@@ -129,8 +143,11 @@ def parse_rerank(reply: Reply, *, count: int, top_n: int | None) -> tuple[list[t
     items = data if isinstance(data, list) else data.get("results") if isinstance(data, dict) else None
 
     def invalid(message: str) -> APIResponseValidationError:
-        return APIResponseValidationError(f"Invalid rerank response: {message}", request_id=reply.request_id,
-                                          retries_taken=reply.retries_taken)
+        return APIResponseValidationError(
+            f"Invalid rerank response: {message}",
+            request_id=reply.request_id,
+            retries_taken=reply.retries_taken,
+        )
 
     if not isinstance(items, list):
         raise invalid("no 'results' list")
@@ -175,8 +192,13 @@ class JinaAPIRerankBackend(RemoteBase):
         return plan_batches(request.documents, max_items=max_items, max_cost=budget)
 
     def _body(self, request: RerankRequest, batch: range) -> dict[str, Any]:
-        return build_rerank_body(self.model_name, request.query, [request.documents[i] for i in batch],
-                                 request.top_n, protocol=self.protocol)
+        return build_rerank_body(
+            self.model_name,
+            request.query,
+            [request.documents[i] for i in batch],
+            request.top_n,
+            protocol=self.protocol,
+        )
 
     def rerank(self, request: RerankRequest) -> RerankOutput:
         batches = self._plan(request)

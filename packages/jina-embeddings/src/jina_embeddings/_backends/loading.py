@@ -14,10 +14,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._optional import require
-from ..errors import ModelNotFoundError
 from .._models import ModelSpec
+from .._optional import require
 from .._options import LocalOptions
+from ..errors import ModelNotFoundError
 
 __all__ = ["load_cached", "loaded_models", "resolve_device", "resolve_dtype", "st_load_kwargs"]
 
@@ -69,9 +69,17 @@ def st_load_kwargs(spec: ModelSpec, options: LocalOptions, device: str) -> dict[
 
 
 def cache_key(kind: str, source: str, options: LocalOptions, device: str, **extra: Any) -> str:
-    fields = {"kind": kind, "source": source, "device": device, "dtype": options.dtype,
-              "trust_remote_code": options.trust_remote_code, "revision": options.revision,
-              "cache_folder": options.cache_folder, "local_files_only": options.local_files_only, **extra}
+    fields = {
+        "kind": kind,
+        "source": source,
+        "device": device,
+        "dtype": options.dtype,
+        "trust_remote_code": options.trust_remote_code,
+        "revision": options.revision,
+        "cache_folder": options.cache_folder,
+        "local_files_only": options.local_files_only,
+        **extra,
+    }
     return json.dumps(fields, sort_keys=True)
 
 
@@ -99,7 +107,9 @@ def load_cached(key: str, loader: Callable[[], T]) -> T:
             raise ModelNotFoundError(
                 f"Could not load model {source!r}: {exc}. Check the name or folder; offline "
                 "(HF_HUB_OFFLINE=1 or local_files_only=True) it must already be in the Hugging "
-                "Face cache.", field="model") from exc
+                "Face cache.",
+                field="model",
+            ) from exc
         with _CACHE_LOCK:
             _CACHE[key] = value
         return value

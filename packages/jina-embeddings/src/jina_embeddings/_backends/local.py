@@ -30,13 +30,13 @@ import anyio.to_thread
 import numpy as np
 
 from .. import _constants as C
-from .._optional import require
-from ..errors import InvalidInputError
 from .._models import ModelSpec, get_spec
+from .._optional import require
 from .._options import LocalOptions
 from .._results import Usage
-from .loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
+from ..errors import InvalidInputError
 from .base import BackendOutput, EmbedRequest
+from .loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
 from .table import BackendConfig
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
@@ -66,8 +66,9 @@ class LocalModel:
 
         The caller holds :attr:`lock`: every tokenizer call rewrites its truncation state.
         """
-        encoded = self.st.tokenizer([prompt + t for t in texts], add_special_tokens=True,
-                                    truncation=False, verbose=False)
+        encoded = self.st.tokenizer(
+            [prompt + t for t in texts], add_special_tokens=True, truncation=False, verbose=False
+        )
         return [len(ids) for ids in encoded["input_ids"]]
 
     def too_long(self, texts: Sequence[str], prompt: str) -> list[int]:
@@ -97,12 +98,17 @@ class LocalModel:
             over += [i for i, n in zip(unsure, lengths, strict=True) if n > limit]
         return sorted(over)
 
-    def encode(self, texts: Sequence[str], *, adapter: str | None, prompt: str,
-               batch_size: int, show_progress: bool) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], *, adapter: str | None, prompt: str, batch_size: int, show_progress: bool
+    ) -> np.ndarray:
         """Encode with ``adapter`` active; the caller holds :attr:`lock`."""
-        kwargs: dict[str, Any] = {"prompt": prompt or None, "batch_size": batch_size,
-                                  "show_progress_bar": show_progress, "convert_to_numpy": True,
-                                  "normalize_embeddings": False}
+        kwargs: dict[str, Any] = {
+            "prompt": prompt or None,
+            "batch_size": batch_size,
+            "show_progress_bar": show_progress,
+            "convert_to_numpy": True,
+            "normalize_embeddings": False,
+        }
         if adapter is not None and self.mode == "peft":
             self._activate(adapter)
         elif adapter is not None and self.mode == "task-kwarg":
@@ -148,7 +154,9 @@ def _load(spec: ModelSpec, options: LocalOptions, device: str, merged_task: str 
         if "task" not in st.get_model_kwargs():
             raise InvalidInputError(
                 f"{spec.name!r} loaded without its task switch (no 'task' encode argument); it "
-                "needs its own code: pass trust_remote_code=True.", field="trust_remote_code")
+                "needs its own code: pass trust_remote_code=True.",
+                field="trust_remote_code",
+            )
         return LocalModel(st, "task-kwarg", spec)
     return LocalModel(st, "plain", spec)
 
@@ -161,12 +169,14 @@ class LocalBackend:
     def __init__(self, config: BackendConfig) -> None:
         spec: ModelSpec = config.spec
         options: LocalOptions = config.local
-        if options.merge_adapters and not (spec.adapter_layout == "peft" or (
-                spec.family == "v5" and spec.adapter_layout == "task-kwarg")):
+        if options.merge_adapters and not (
+            spec.adapter_layout == "peft" or (spec.family == "v5" and spec.adapter_layout == "task-kwarg")
+        ):
             raise InvalidInputError(
                 f"merge_adapters=True applies to Jina v5 models and v5-style folders with "
                 f"adapters/<task>/; {spec.name!r} has adapter layout {spec.adapter_layout!r}.",
-                field="merge_adapters")
+                field="merge_adapters",
+            )
         self.spec = spec
         self.options = options
         self._models: dict[str | None, LocalModel] = {}  # strong refs keep the cache entries alive
@@ -197,14 +207,23 @@ class LocalBackend:
                 raise InvalidInputError(
                     f"text at index {i} has {tokens} tokens (prompt included), over "
                     f"{self.spec.name}'s limit of {limit}; shorten it or pass truncate=True "
-                    f"({len(over)} text(s) are too long).", index=i)
+                    f"({len(over)} text(s) are too long).",
+                    index=i,
+                )
             vectors = model.encode(
-                request.texts, adapter=None if self.options.merge_adapters else binding.adapter,
-                prompt=binding.prompt, batch_size=request.batch_size or DEFAULT_BATCH_SIZE,
-                show_progress=request.show_progress)
+                request.texts,
+                adapter=None if self.options.merge_adapters else binding.adapter,
+                prompt=binding.prompt,
+                batch_size=request.batch_size or DEFAULT_BATCH_SIZE,
+                show_progress=request.show_progress,
+            )
         # Token usage is not counted locally (a second tokenizer pass would cost 1.5-2 %).
-        return BackendOutput(vectors=np.asarray(vectors, dtype=np.float32), model=self.spec.name,
-                             usage=Usage(None, None), truncated=len(over))
+        return BackendOutput(
+            vectors=np.asarray(vectors, dtype=np.float32),
+            model=self.spec.name,
+            usage=Usage(None, None),
+            truncated=len(over),
+        )
 
     async def aembed(self, request: EmbedRequest) -> BackendOutput:
         """Runs :meth:`embed` in a worker thread so the event loop never blocks."""

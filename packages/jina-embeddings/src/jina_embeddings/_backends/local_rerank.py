@@ -11,18 +11,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
 
 from .. import _constants as C
-from .._optional import require
 from .._models import ModelSpec
+from .._optional import require
 from .._options import LocalOptions, RerankOptions
 from .._results import Usage
-from .loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
 from .base import RerankOutput, RerankRequest
+from .loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
 from .table import BackendConfig
 
 __all__ = ["LocalRerankBackend"]
@@ -47,9 +46,13 @@ def _load(spec: ModelSpec, options: LocalOptions, device: str, max_length: int |
         return _Loaded(st.CrossEncoder(spec.source, **kwargs))
     transformers = require("transformers")
     model = transformers.AutoModel.from_pretrained(
-        spec.source, dtype=resolve_dtype(options.dtype, device),
-        trust_remote_code=trust_remote_code(spec, options), revision=options.revision,
-        cache_dir=options.cache_folder, local_files_only=options.local_files_only)
+        spec.source,
+        dtype=resolve_dtype(options.dtype, device),
+        trust_remote_code=trust_remote_code(spec, options),
+        revision=options.revision,
+        cache_dir=options.cache_folder,
+        local_files_only=options.local_files_only,
+    )
     return _Loaded(model.to(device).eval())
 
 
@@ -83,12 +86,20 @@ class LocalRerankBackend:
             results = model.rerank(query, list(documents), **kwargs)
             scored = [(int(r["index"]), float(r["relevance_score"])) for r in results]
         elif self.spec.family == "reranker-m0":
-            scores = model.compute_score([[query, d] for d in documents], doc_type="text",
-                                         batch_size=batch_size, max_length=request.max_length or 10240)
+            scores = model.compute_score(
+                [[query, d] for d in documents],
+                doc_type="text",
+                batch_size=batch_size,
+                max_length=request.max_length or 10240,
+            )
             scored = list(enumerate(map(float, _as_list(scores))))
         else:
-            scores = model.predict([(query, d) for d in documents], batch_size=batch_size,
-                                   show_progress_bar=request.show_progress, convert_to_numpy=True)
+            scores = model.predict(
+                [(query, d) for d in documents],
+                batch_size=batch_size,
+                show_progress_bar=request.show_progress,
+                convert_to_numpy=True,
+            )
             scored = list(enumerate(map(float, _as_list(scores))))
         return RerankOutput(scored=scored, model=self.spec.name, usage=Usage(None, None))
 

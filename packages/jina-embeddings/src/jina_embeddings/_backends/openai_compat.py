@@ -26,16 +26,17 @@ from typing import Any
 import numpy as np
 
 from .. import _constants as C
-from ..errors import APIResponseValidationError
 from .._http import Reply
-from .remote import RemoteEmbeddingBackend, Wire
+from ..errors import APIResponseValidationError
 from .base import EmbedRequest
+from .remote import RemoteEmbeddingBackend, Wire
 
 __all__ = ["OpenAICompatBackend", "build_openai_body"]
 
 
-def build_openai_body(model: str, request: EmbedRequest, texts: list[str], *,
-                      server_dimensions: bool) -> dict[str, Any]:
+def build_openai_body(
+    model: str, request: EmbedRequest, texts: list[str], *, server_dimensions: bool
+) -> dict[str, Any]:
     """The OpenAI ``/v1/embeddings`` body (pure): prompts prepended, base64 transport."""
     prompt = request.binding.prompt
     body: dict[str, Any] = {"model": model, "input": [prompt + t for t in texts], "encoding_format": "base64"}
@@ -61,7 +62,9 @@ class OpenAICompatBackend(RemoteEmbeddingBackend):
         return self.remote.server_dimensions and request.dimensions is not None
 
     def build_body(self, request: EmbedRequest, texts: list[str]) -> dict[str, Any]:
-        return build_openai_body(self.model_name, request, texts, server_dimensions=self.remote.server_dimensions)
+        return build_openai_body(
+            self.model_name, request, texts, server_dimensions=self.remote.server_dimensions
+        )
 
     def wire(self, request: EmbedRequest) -> Wire:
         width = request.dimensions if self._server_cuts(request) else self.spec.native_dim
@@ -73,4 +76,6 @@ class OpenAICompatBackend(RemoteEmbeddingBackend):
             raise APIResponseValidationError(
                 f"Invalid response from the server: vectors have {rows.shape[1]} values, fewer than "
                 f"dimensions={request.dimensions}; is the server serving {self.spec.name!r}?",
-                request_id=reply.request_id, retries_taken=reply.retries_taken)
+                request_id=reply.request_id,
+                retries_taken=reply.retries_taken,
+            )

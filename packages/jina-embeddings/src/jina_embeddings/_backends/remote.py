@@ -24,17 +24,25 @@ import numpy as np
 
 from .. import _constants as C
 from .._apikey import APIKey
-from ..errors import APIResponseValidationError, InvalidInputError
 from .._http import HTTPClient, Reply, is_fatal
 from .._models import ModelSpec
 from .._options import DEFAULT_BASE_URL, RemoteOptions
 from .._quantize import BIT_PRECISIONS
 from .._results import Usage
+from ..errors import APIResponseValidationError, InvalidInputError
 from .base import BackendOutput, BackendPartialFailure, EmbedRequest, InputItem, text_cost
 from .table import BackendConfig
 
-__all__ = ["RemoteBase", "RemoteEmbeddingBackend", "Wire", "check_base_url", "decode_vector",
-           "parse_embeddings", "parse_usage", "plan_batches"]
+__all__ = [
+    "RemoteBase",
+    "RemoteEmbeddingBackend",
+    "Wire",
+    "check_base_url",
+    "decode_vector",
+    "parse_embeddings",
+    "parse_usage",
+    "plan_batches",
+]
 
 _HOSTED = urllib.parse.urlsplit(DEFAULT_BASE_URL).hostname
 
@@ -49,8 +57,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(base_url: str | None, api_key: APIKey | None, *, allow_insecure: bool,
-                   protocol: str) -> str:
+def check_base_url(
+    base_url: str | None, api_key: APIKey | None, *, allow_insecure: bool, protocol: str
+) -> str:
     """The base URL to use, after refusing configurations that would leak or cannot work.
 
     Raises:
@@ -62,23 +71,35 @@ def check_base_url(base_url: str | None, api_key: APIKey | None, *, allow_insecu
     parts = urllib.parse.urlsplit(url)
     if parts.username or parts.password or parts.query or parts.fragment or not parts.hostname:
         # The URL is not echoed: it may hold a secret.
-        raise InvalidInputError("base_url must be scheme://host[:port][/path] without credentials, a "
-                                "query or a fragment; pass the key as api_key=.", field="base_url")
+        raise InvalidInputError(
+            "base_url must be scheme://host[:port][/path] without credentials, a "
+            "query or a fragment; pass the key as api_key=.",
+            field="base_url",
+        )
     if protocol == "api" and api_key is None and parts.hostname == _HOSTED:
         raise InvalidInputError(
             "The Jina API needs an API key: pass api_key= or set JINA_API_KEY (or JINAAI_API_KEY); "
             "get one at https://jina.ai/embeddings. For a self-hosted server pass base_url=.",
-            field="api_key")
-    if api_key is not None and parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+            field="api_key",
+        )
+    if (
+        api_key is not None
+        and parts.scheme == "http"
+        and not allow_insecure
+        and not _is_loopback(parts.hostname)
+    ):
         raise InvalidInputError(
             f"Refusing to send the API key over plain http:// to {parts.hostname!r}: use https://, "
-            "or pass allow_insecure=True if the network is trusted.", field="allow_insecure")
+            "or pass allow_insecure=True if the network is trusted.",
+            field="allow_insecure",
+        )
     return url
 
 
 # -- batching ---------------------------------------------------------------------------------
-def plan_batches(items: Sequence[InputItem], *, max_items: int, max_cost: int,
-                 cost: Callable[[InputItem], int] = text_cost) -> list[range]:
+def plan_batches(
+    items: Sequence[InputItem], *, max_items: int, max_cost: int, cost: Callable[[InputItem], int] = text_cost
+) -> list[range]:
     """Contiguous batches of at most ``max_items`` inputs whose ``cost`` adds up to ``max_cost``.
 
     ``cost`` is characters for text (the default); other input kinds bring their own (an
@@ -105,8 +126,11 @@ def plan_batches(items: Sequence[InputItem], *, max_items: int, max_cost: int,
 
 # -- response checks --------------------------------------------------------------------------
 def _invalid(reply: Reply, message: str) -> APIResponseValidationError:
-    return APIResponseValidationError(f"Invalid response from the server: {message}",
-                                      request_id=reply.request_id, retries_taken=reply.retries_taken)
+    return APIResponseValidationError(
+        f"Invalid response from the server: {message}",
+        request_id=reply.request_id,
+        retries_taken=reply.retries_taken,
+    )
 
 
 def decode_vector(value: Any, embedding_type: str) -> np.ndarray:
@@ -121,8 +145,12 @@ def decode_vector(value: Any, embedding_type: str) -> np.ndarray:
     if embedding_type in BIT_PRECISIONS:
         ints = np.asarray(value, dtype=np.float64) if isinstance(value, list) else None
         low, high, dtype = (-128, 127, np.int8) if embedding_type == "binary" else (0, 255, np.uint8)
-        if ints is None or ints.ndim != 1 or (ints != np.round(ints)).any() or \
-                (ints.size and (ints.min() < low or ints.max() > high)):
+        if (
+            ints is None
+            or ints.ndim != 1
+            or (ints != np.round(ints)).any()
+            or (ints.size and (ints.min() < low or ints.max() > high))
+        ):
             raise ValueError(f"{embedding_type} embeddings must be lists of integers in {low}..{high}")
         return ints.astype(dtype)
     if isinstance(value, str):
@@ -152,8 +180,9 @@ def parse_usage(value: Any) -> Usage:
     return Usage(count("total_tokens"), count("prompt_tokens"))
 
 
-def parse_embeddings(reply: Reply, *, count: int, width: int | None,
-                     embedding_type: str) -> tuple[np.ndarray, Usage, str | None]:
+def parse_embeddings(
+    reply: Reply, *, count: int, width: int | None, embedding_type: str
+) -> tuple[np.ndarray, Usage, str | None]:
     """Check one ``/embeddings`` response and return (rows in input order, usage, model).
 
     Checks: a ``data`` list of exactly ``count`` items whose ``index`` values are a
@@ -172,7 +201,12 @@ def parse_embeddings(reply: Reply, *, count: int, width: int | None,
     rows: list[np.ndarray | None] = [None] * count
     for item in items:
         index = item.get("index") if isinstance(item, dict) else None
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count or rows[index] is not None:
+        if (
+            not isinstance(index, int)
+            or isinstance(index, bool)
+            or not 0 <= index < count
+            or rows[index] is not None
+        ):
             raise _invalid(reply, f"'index' values are not a permutation of 0..{count - 1} (got {index!r})")
         try:
             rows[index] = decode_vector(item.get("embedding"), embedding_type)
@@ -200,11 +234,17 @@ class RemoteBase:
         self.remote: RemoteOptions = config.remote
         self.protocol = config.protocol
         remote, api_key = config.remote, config.api_key
-        base_url = check_base_url(remote.base_url, api_key, allow_insecure=remote.allow_insecure,
-                                  protocol=self.protocol)
-        self.http = HTTPClient(base_url, api_key=api_key, timeout=remote.timeout,
-                               connect_timeout=remote.connect_timeout, max_retries=remote.max_retries,
-                               max_concurrency=remote.max_concurrency)
+        base_url = check_base_url(
+            remote.base_url, api_key, allow_insecure=remote.allow_insecure, protocol=self.protocol
+        )
+        self.http = HTTPClient(
+            base_url,
+            api_key=api_key,
+            timeout=remote.timeout,
+            connect_timeout=remote.connect_timeout,
+            max_retries=remote.max_retries,
+            max_concurrency=remote.max_concurrency,
+        )
         self.http.transport, self.http.async_transport = config.transport, config.async_transport
 
     @property
@@ -218,8 +258,10 @@ class RemoteBase:
         return f"{type(self).__name__}(model={self.model_name!r}, base_url={self.http.base_url!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError(f"{type(self).__name__} holds connections and the API key; pickle the "
-                        "Embedder or Reranker instead (it drops both).")
+        raise TypeError(
+            f"{type(self).__name__} holds connections and the API key; pickle the "
+            "Embedder or Reranker instead (it drops both)."
+        )
 
     def warm_up(self, task: str | None = None) -> None:
         """Create the connection pool now (``task`` is for local models; unused here)."""
@@ -292,7 +334,9 @@ class RemoteEmbeddingBackend(RemoteBase):
             if count > C.MAX_INPUTS_PER_REQUEST:
                 raise InvalidInputError(
                     f"late_chunking sends all texts of a call in one request; {count} texts exceed "
-                    f"the limit of {C.MAX_INPUTS_PER_REQUEST}.", field="late_chunking")
+                    f"the limit of {C.MAX_INPUTS_PER_REQUEST}.",
+                    field="late_chunking",
+                )
             return [range(count)]
         max_items = min(request.batch_size or self.default_batch_size, C.MAX_INPUTS_PER_REQUEST)
         return plan_batches(request.texts, max_items=max_items, max_cost=self.remote.max_batch_chars)
@@ -309,7 +353,9 @@ class _EmbedCall:
         if request.show_progress:
             from tqdm.auto import tqdm
 
-            self.progress = tqdm(total=len(request.texts), unit="text", desc=f"{backend.model_name} ({backend.name})")
+            self.progress = tqdm(
+                total=len(request.texts), unit="text", desc=f"{backend.model_name} ({backend.name})"
+            )
 
     def __enter__(self) -> _EmbedCall:
         return self
@@ -322,8 +368,9 @@ class _EmbedCall:
         return self.backend.build_body(self.request, [self.request.texts[i] for i in batch])
 
     def parse(self, batch: range, reply: Reply) -> tuple[np.ndarray, Usage, str | None]:
-        rows, usage, model = parse_embeddings(reply, count=len(batch), width=self.wire.width,
-                                              embedding_type=self.wire.embedding_type)
+        rows, usage, model = parse_embeddings(
+            reply, count=len(batch), width=self.wire.width, embedding_type=self.wire.embedding_type
+        )
         self.backend.check_rows(self.request, rows, reply)
         if self.progress is not None:
             self.progress.update(len(batch))
@@ -342,8 +389,13 @@ class _EmbedCall:
         rows = np.concatenate([r[0] for r in results])
         usage = reduce(lambda a, b: a + b, (r[1] for r in results), Usage())
         model = next((r[2] for r in results if r[2]), None) or self.backend.spec.name
-        return BackendOutput(vectors=rows, model=model, usage=usage, precision=self.wire.precision,
-                             dimensions_applied=self.wire.dimensions_applied)
+        return BackendOutput(
+            vectors=rows,
+            model=model,
+            usage=usage,
+            precision=self.wire.precision,
+            dimensions_applied=self.wire.dimensions_applied,
+        )
 
     def _raise(self, failed: list[tuple[range, BaseException]], results: Sequence[Any]) -> None:
         errors = list({id(e): e for _, e in failed}.values())
@@ -356,4 +408,8 @@ class _EmbedCall:
         raise BackendPartialFailure(
             f"{len(failed_indices)} of {total} texts failed ({len(failed)} of {len(self.batches)} "
             f"requests) after retries: {type(first).__name__}: {first}.",
-            output=self._output(survivors), failed_indices=failed_indices, errors=errors, cause=first)
+            output=self._output(survivors),
+            failed_indices=failed_indices,
+            errors=errors,
+            cause=first,
+        )

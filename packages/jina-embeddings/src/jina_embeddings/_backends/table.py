@@ -88,27 +88,49 @@ class BackendRow:
 
 _PKG = "jina_embeddings._backends"
 BACKENDS: Mapping[str, BackendRow] = {
-    row.name: row for row in (
+    row.name: row
+    for row in (
         BackendRow(
-            "local", {"embedding": f"{_PKG}.local:LocalBackend", "reranker": f"{_PKG}.local_rerank:LocalRerankBackend"},
-            options="local", default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
-            default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE),
+            "local",
+            {
+                "embedding": f"{_PKG}.local:LocalBackend",
+                "reranker": f"{_PKG}.local_rerank:LocalRerankBackend",
+            },
+            options="local",
+            default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+            default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+        ),
         BackendRow(
-            "api", {"embedding": f"{_PKG}.jina_api:JinaAPIBackend", "reranker": f"{_PKG}.jina_api:JinaAPIRerankBackend"},
-            options="remote", default_batch_size=C.DEFAULT_API_BATCH_SIZE,
+            "api",
+            {
+                "embedding": f"{_PKG}.jina_api:JinaAPIBackend",
+                "reranker": f"{_PKG}.jina_api:JinaAPIRerankBackend",
+            },
+            options="remote",
+            default_batch_size=C.DEFAULT_API_BATCH_SIZE,
             default_rerank_batch_size=C.DEFAULT_RERANK_BATCH_SIZE,
-            capabilities=frozenset({"late_chunking", "server_quantization", "any_dimensions"})),
+            capabilities=frozenset({"late_chunking", "server_quantization", "any_dimensions"}),
+        ),
         # vLLM, TEI and Infinity serve a Jina-compatible /rerank next to /v1/embeddings.
         BackendRow(
-            "openai", {"embedding": f"{_PKG}.openai_compat:OpenAICompatBackend",
-                       "reranker": f"{_PKG}.jina_api:JinaAPIRerankBackend"},
-            options="remote", default_batch_size=C.DEFAULT_OPENAI_BATCH_SIZE,
-            default_rerank_batch_size=C.DEFAULT_RERANK_BATCH_SIZE, needs_base_url=True),
+            "openai",
+            {
+                "embedding": f"{_PKG}.openai_compat:OpenAICompatBackend",
+                "reranker": f"{_PKG}.jina_api:JinaAPIRerankBackend",
+            },
+            options="remote",
+            default_batch_size=C.DEFAULT_OPENAI_BATCH_SIZE,
+            default_rerank_batch_size=C.DEFAULT_RERANK_BATCH_SIZE,
+            needs_base_url=True,
+        ),
         # fake does not batch; its batch size counts as local's.
         BackendRow(
-            "fake", {"embedding": f"{_PKG}.fake:FakeBackend", "reranker": f"{_PKG}.fake:FakeRerankBackend"},
-            options=None, default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
-            default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE),
+            "fake",
+            {"embedding": f"{_PKG}.fake:FakeBackend", "reranker": f"{_PKG}.fake:FakeRerankBackend"},
+            options=None,
+            default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+            default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+        ),
     )
 }
 
@@ -117,7 +139,9 @@ def backend_row(name: str) -> BackendRow:
     """The row for ``backend=name``, or ``InvalidInputError`` listing the valid names."""
     row = BACKENDS.get(name) if isinstance(name, str) else None
     if row is None:
-        raise InvalidInputError(f"Unknown backend {name!r}; use one of {', '.join(BACKENDS)}.", field="backend")
+        raise InvalidInputError(
+            f"Unknown backend {name!r}; use one of {', '.join(BACKENDS)}.", field="backend"
+        )
     return row
 
 

@@ -48,11 +48,15 @@ def device_to_str(device: ComponentDevice | str | None) -> str | None:
         return device
     if isinstance(device, ComponentDevice):
         if device.has_multiple_devices:
-            raise InvalidInputError("device maps are not supported; pass a single device such as "
-                                    "ComponentDevice.from_str('cuda:0').", field="device")
+            raise InvalidInputError(
+                "device maps are not supported; pass a single device such as "
+                "ComponentDevice.from_str('cuda:0').",
+                field="device",
+            )
         return device.to_torch_str()
-    raise InvalidInputError(f"device must be a ComponentDevice, a string or None, got {type(device).__name__}.",
-                            field="device")
+    raise InvalidInputError(
+        f"device must be a ComponentDevice, a string or None, got {type(device).__name__}.", field="device"
+    )
 
 
 def _json_ranges(ranges: Any) -> list[list[float]] | None:
@@ -64,11 +68,21 @@ def _json_ranges(ranges: Any) -> list[list[float]] | None:
 
 def result_meta(model: str, usage: Usage) -> dict[str, Any]:
     """``meta`` output, shaped like the Jina API's (and jina-haystack's): model and token usage."""
-    return {"model": model, "usage": {"prompt_tokens": usage.prompt_tokens, "total_tokens": usage.total_tokens}}
+    return {
+        "model": model,
+        "usage": {"prompt_tokens": usage.prompt_tokens, "total_tokens": usage.total_tokens},
+    }
 
 
-def document_texts(documents: Any, *, component: str, meta_fields: Sequence[str] = (),
-                   separator: str = "\n", prefix: str = "", suffix: str = "") -> list[str]:
+def document_texts(
+    documents: Any,
+    *,
+    component: str,
+    meta_fields: Sequence[str] = (),
+    separator: str = "\n",
+    prefix: str = "",
+    suffix: str = "",
+) -> list[str]:
     """The text the model sees for each document: ``prefix`` + meta values + content + ``suffix``.
 
     Meta values come first, joined by ``separator`` with the content (Haystack's convention);
@@ -80,14 +94,19 @@ def document_texts(documents: Any, *, component: str, meta_fields: Sequence[str]
             document): refused and named, rather than embedded as an empty string.
     """
     if not isinstance(documents, list) or not all(isinstance(d, Document) for d in documents):
-        raise TypeError(f"{component} expects a list of Documents as input. To embed a single string, "
-                        "use JinaTextEmbedder.")
+        raise TypeError(
+            f"{component} expects a list of Documents as input. To embed a single string, "
+            "use JinaTextEmbedder."
+        )
     texts = []
     for i, doc in enumerate(documents):
         if doc.content is None:
             raise InvalidInputError(
                 f"Document {doc.id!r} (index {i}) has no text content (content is None); "
-                f"{component} needs text. Remove it or give it content.", index=i, field="documents")
+                f"{component} needs text. Remove it or give it content.",
+                index=i,
+                field="documents",
+            )
         values = [str(doc.meta[key]) for key in meta_fields if doc.meta.get(key) is not None]
         texts.append(prefix + separator.join([*values, doc.content]) + suffix)
     return texts
@@ -101,8 +120,9 @@ def naming_documents(documents: Sequence[Document]) -> Iterator[None]:
     except InvalidInputError as err:
         if err.index is None or not 0 <= err.index < len(documents):
             raise
-        raise InvalidInputError(f"Document {documents[err.index].id!r}: {err}", index=err.index,
-                                field=err.field) from err
+        raise InvalidInputError(
+            f"Document {documents[err.index].id!r}: {err}", index=err.index, field=err.field
+        ) from err
 
 
 class JinaComponent:
@@ -141,11 +161,14 @@ class JinaComponent:
         options = arguments.pop("options", {})
         unknown = sorted(set(options) - set(signature.parameters))
         if unknown:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected keyword argument(s): "
-                            f"{', '.join(unknown)}")
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected keyword argument(s): {', '.join(unknown)}"
+            )
         for name, param in signature.parameters.items():
             if name != "self":
-                setattr(self, name, arguments[name] if name in arguments else options.get(name, param.default))
+                setattr(
+                    self, name, arguments[name] if name in arguments else options.get(name, param.default)
+                )
         self.model = str(self.model)
         self.device = device_to_str(getattr(self, "device", None))
         if hasattr(self, "quantization_ranges"):
@@ -176,7 +199,6 @@ class JinaComponent:
             if resolve:
                 raise
             return "unresolved-until-warm-up"
-
 
     def _client(self) -> Any:
         """The core object, built on first use (cheap: no model load, no connection)."""
@@ -245,8 +267,9 @@ class JinaComponent:
 
 
 def _parameter(name: str, option: OptionSpec) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
-                             annotation=option.annotation)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=option.default, annotation=option.annotation
+    )
 
 
 @functools.cache

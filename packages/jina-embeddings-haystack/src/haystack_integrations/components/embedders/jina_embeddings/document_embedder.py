@@ -7,9 +7,14 @@ from typing import Any
 from haystack import Document, component
 from haystack.utils import ComponentDevice, Secret
 
+from haystack_integrations.common.jina_embeddings.component import (
+    JinaComponent,
+    default_api_key,
+    document_texts,
+    naming_documents,
+    result_meta,
+)
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
-
-from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
 
 __all__ = ["JinaDocumentEmbedder"]
 
@@ -93,8 +98,14 @@ class JinaDocumentEmbedder(JinaComponent):
         return self._output(documents, result)
 
     def _texts(self, documents: list[Document]) -> list[str]:
-        return document_texts(documents, component=type(self).__name__, meta_fields=self.meta_fields_to_embed,
-                              separator=self.embedding_separator, prefix=self.prefix, suffix=self.suffix)
+        return document_texts(
+            documents,
+            component=type(self).__name__,
+            meta_fields=self.meta_fields_to_embed,
+            separator=self.embedding_separator,
+            prefix=self.prefix,
+            suffix=self.suffix,
+        )
 
     @staticmethod
     def _output(documents: list[Document], result: Embeddings) -> dict[str, Any]:

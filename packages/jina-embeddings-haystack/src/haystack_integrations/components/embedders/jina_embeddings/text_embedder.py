@@ -6,10 +6,9 @@ from typing import Any
 from haystack import component
 from haystack.utils import ComponentDevice, Secret
 
+from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, result_meta
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
 from jina_embeddings.integration import check_query
-
-from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, result_meta
 
 __all__ = ["JinaTextEmbedder"]
 
@@ -90,8 +89,10 @@ class JinaTextEmbedder(JinaComponent):
 
     def _query(self, text: str) -> str:
         if not isinstance(text, str):
-            raise TypeError("JinaTextEmbedder expects a string as input. To embed a list of Documents, "
-                            "use JinaDocumentEmbedder.")
+            raise TypeError(
+                "JinaTextEmbedder expects a string as input. To embed a list of Documents, "
+                "use JinaDocumentEmbedder."
+            )
         return self.prefix + check_query(text) + self.suffix
 
     @staticmethod

@@ -7,9 +7,14 @@ from typing import Any
 from haystack import Document, component
 from haystack.utils import ComponentDevice, Secret
 
+from haystack_integrations.common.jina_embeddings.component import (
+    JinaComponent,
+    default_api_key,
+    document_texts,
+    naming_documents,
+    result_meta,
+)
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
-
-from haystack_integrations.common.jina_embeddings.component import JinaComponent, default_api_key, document_texts, naming_documents, result_meta
 
 __all__ = ["JinaRanker"]
 
@@ -67,8 +72,13 @@ class JinaRanker(JinaComponent):
         self.meta_fields_to_embed = list(meta_fields_to_embed or [])
 
     @component.output_types(documents=list[Document], meta=dict[str, Any])
-    def run(self, query: str, documents: list[Document], top_k: int | None = None,
-            score_threshold: float | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        query: str,
+        documents: list[Document],
+        top_k: int | None = None,
+        score_threshold: float | None = None,
+    ) -> dict[str, Any]:
         """Rank ``documents`` for ``query``; best first, cut to ``top_k``, filtered by ``score_threshold``.
 
         An empty list returns ``{"documents": [], "meta": ...}`` without calling the model.
@@ -83,8 +93,13 @@ class JinaRanker(JinaComponent):
         return self._output(documents, ranking, score_threshold)
 
     @component.output_types(documents=list[Document], meta=dict[str, Any])
-    async def run_async(self, query: str, documents: list[Document], top_k: int | None = None,
-                        score_threshold: float | None = None) -> dict[str, Any]:
+    async def run_async(
+        self,
+        query: str,
+        documents: list[Document],
+        top_k: int | None = None,
+        score_threshold: float | None = None,
+    ) -> dict[str, Any]:
         """Async :meth:`run`: async HTTP for remote backends, a worker thread for local models."""
         texts = self._texts(documents)
         with naming_documents(documents):
@@ -92,12 +107,20 @@ class JinaRanker(JinaComponent):
         return self._output(documents, ranking, score_threshold)
 
     def _texts(self, documents: list[Document]) -> list[str]:
-        return document_texts(documents, component=type(self).__name__, meta_fields=self.meta_fields_to_embed,
-                              separator=self.embedding_separator)
+        return document_texts(
+            documents,
+            component=type(self).__name__,
+            meta_fields=self.meta_fields_to_embed,
+            separator=self.embedding_separator,
+        )
 
-    def _output(self, documents: list[Document], ranking: Reranking,
-                score_threshold: float | None) -> dict[str, Any]:
+    def _output(
+        self, documents: list[Document], ranking: Reranking, score_threshold: float | None
+    ) -> dict[str, Any]:
         threshold = self.score_threshold if score_threshold is None else score_threshold
-        ranked = [replace(documents[r.index], score=r.relevance_score) for r in ranking
-                  if threshold is None or r.relevance_score >= threshold]
+        ranked = [
+            replace(documents[r.index], score=r.relevance_score)
+            for r in ranking
+            if threshold is None or r.relevance_score >= threshold
+        ]
         return {"documents": ranked, "meta": result_meta(ranking.model, ranking.usage)}

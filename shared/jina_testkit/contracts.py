@@ -96,7 +96,7 @@ class EmbedderContract:
 
     def test_bare_string_refused(self, embedder: Embedder) -> None:
         with pytest.raises(InvalidInputError, match="single str"):
-            embedder.embed_documents("not a list")  # type: ignore[arg-type]
+            embedder.embed_documents("not a list")
 
     def test_async_equals_sync(self, embedder: Embedder) -> None:
         sync = embedder.embed_documents(TEXTS).vectors

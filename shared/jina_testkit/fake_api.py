@@ -441,7 +441,7 @@ class FakeJinaServer:
             assert fault is not None
             if fault.body is None:
                 try:
-                    detail = http.HTTPStatus(fault.code).phrase
+                    detail = http.HTTPStatus(fault.code or 500).phrase
                 except ValueError:
                     detail = "Injected fault"
                 err = ApiError(fault.code or 500, detail, ERROR_CODES.get(fault.code or 0, "INJECTED_FAULT"))

@@ -78,7 +78,7 @@ def expected_rerank_score(query: str, doc: str) -> float:
     return 1e-6 + jaccard * (1.0 - 2e-6) + tie
 
 
-def encode_embedding(v: np.ndarray, embedding_type: str, drop_last: bool = False):
+def encode_embedding(v: np.ndarray, embedding_type: str, drop_last: bool = False) -> Any:
     """Encode one vector as the Jina API does for ``embedding_type``.
 
     float: list of floats (exact float32 values); base64: standard base64 of little-endian float32;

@@ -29,7 +29,7 @@ CORPUS = [
 ] * 4
 
 # Per architecture: special tokens and their roles, pooling, LoRA target layers.
-ARCH = {
+ARCH: dict[str, dict[str, Any]] = {
     "qwen3": dict(
         specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         roles=dict(eos_token="<|endoftext|>", pad_token="<|endoftext|>"),
@@ -83,7 +83,7 @@ def available_archs() -> list[str]:
     return [a for a in ARCH if a != "eurobert" or hasattr(transformers, "EuroBertConfig")]
 
 
-def build_tokenizer(arch: str, vocab_size: int = 400):
+def build_tokenizer(arch: str, vocab_size: int = 400) -> Any:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -109,7 +109,7 @@ def build_tokenizer(arch: str, vocab_size: int = 400):
     return fast
 
 
-def build_config(arch: str, tok: Any, hidden: int = 64, layers: int = 2):
+def build_config(arch: str, tok: Any, hidden: int = 64, layers: int = 2) -> Any:
     common = dict(
         vocab_size=len(tok),
         hidden_size=hidden,
@@ -148,23 +148,23 @@ def build_config(arch: str, tok: Any, hidden: int = 64, layers: int = 2):
     raise ValueError(arch)
 
 
-def _st_modules():
+def _st_modules() -> tuple[Any, Any, Any]:
     try:  # sentence-transformers >= 6
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     except ImportError:  # 3.x - 5.x
-        from sentence_transformers.models import Normalize, Pooling, Transformer
+        from sentence_transformers.models import Normalize, Pooling, Transformer  # type: ignore[no-redef]
     return Transformer, Pooling, Normalize
 
 
 def build(
     arch: str,
     out_dir: str | Path,
-    tasks=TASKS,
+    tasks: tuple[str, ...] = TASKS,
     seed: int = 0,
     lora_r: int = 4,
     lora_std: float | None = None,
-    check_texts=None,
-):
+    check_texts: list[str] | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """Write a sentence-transformers model dir + adapters/<task>/ for each task.
 
     Returns (out_dir, {task: embeddings computed in memory}) so a reload can be checked."""
@@ -194,8 +194,8 @@ def build(
 
     # Default LoRA init sets B = 0, so every adapter would equal the base model: draw both A and
     # B from N(0, lora_std) instead (cos(adapter, base) then about 0.6-0.9 on these models).
-    lora_std = ARCH[arch]["lora_std"] if lora_std is None else lora_std
-    peft_model = None
+    std: float = ARCH[arch]["lora_std"] if lora_std is None else lora_std
+    peft_model: Any = None
     for i, task in enumerate(tasks):
         cfg = LoraConfig(
             r=lora_r,
@@ -213,8 +213,8 @@ def build(
         with torch.no_grad():
             for name, p in peft_model.named_parameters():
                 if f".{task}." in name and "lora_" in name:
-                    p.copy_(torch.randn(p.shape, generator=g) * lora_std)
-    peft_model.save_pretrained(out / "adapters", selected_adapters=list(tasks))
+                    p.copy_(torch.randn(p.shape, generator=g) * std)
+    peft_model.save_pretrained(str(out / "adapters"), selected_adapters=list(tasks))
     shutil.rmtree(hf_dir)
     for task in tasks:  # drop the temp path peft wrote as base_model_name_or_path
         f = out / "adapters" / task / "adapter_config.json"
@@ -240,7 +240,7 @@ def build_cross_encoder(out_dir: str | Path, arch: str = "xlm-roberta", seed: in
     return Path(out_dir)
 
 
-def load(model_dir: str | Path, tasks=TASKS):
+def load(model_dir: str | Path, tasks: tuple[str, ...] = TASKS) -> Any:
     """Reload offline and attach every adapter found under adapters/.
 
     Do not st.save() a model with adapters attached: it writes only adapter_config.json +
@@ -253,6 +253,6 @@ def load(model_dir: str | Path, tasks=TASKS):
     return st
 
 
-def encode(st, texts, task: str):
+def encode(st: Any, texts: list[str], task: str) -> Any:
     st.set_adapter(task)  # global switch on the model: guard with a lock if threads share it
     return st.encode(texts, convert_to_tensor=True)

@@ -68,6 +68,7 @@ INTEGRATION_ALL = {
     "APIKey",
     "BackendRow",
     "KeyRef",
+    "Kind",
     "OptionSpec",
     "adapter_options",
     "backend_row",

@@ -102,7 +102,7 @@ class Embedder(Frontend):
         self._log_created()
 
     def _check_own_options(self, options: Any) -> EmbedOptions:
-        return options.for_model(self.spec, self._row)  # type: ignore[no-any-return]
+        return options.for_model(self.spec, self._row)
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -111,7 +111,7 @@ class Embedder(Frontend):
 
     @property
     def task(self) -> str | None:
-        return self.options.task  # type: ignore[return-value]
+        return self.options.task
 
     @property
     def dimensions(self) -> int | None:

@@ -345,7 +345,7 @@ class HTTPClient:
                 with self._slots:
                     response = client.post(path, content=content)
             except httpx.RequestError as exc:
-                step = attempts.on_exception(exc)
+                step: Reply | float = attempts.on_exception(exc)
             else:
                 step = attempts.on_response(response)
             if isinstance(step, Reply):
@@ -360,7 +360,7 @@ class HTTPClient:
                 async with pool.slots:
                     response = await pool.client.post(path, content=content)
             except httpx.RequestError as exc:
-                step = attempts.on_exception(exc)
+                step: Reply | float = attempts.on_exception(exc)
             else:
                 step = attempts.on_response(response)
             if isinstance(step, Reply):

@@ -103,6 +103,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
         value = headers.get(name)
         if value is None:
             continue
+        seconds: float | None
         try:
             seconds = float(value) * scale
         except ValueError:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing
 
 from ._quantize import BIT_PRECISIONS, unpack_bits
 
@@ -65,7 +66,7 @@ class Embeddings:
     def __getitem__(self, index: int) -> np.ndarray:
         return self.vectors[index]
 
-    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+    def __array__(self, dtype: np.typing.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self.vectors if dtype is None else self.vectors.astype(dtype)
 
     @property
@@ -80,11 +81,11 @@ class Embeddings:
 
     def to_float_lists(self) -> list[list[float]]:
         """Plain lists of Python floats, what LangChain, LlamaIndex and Haystack stores hold."""
-        return self.unpacked().tolist()  # type: ignore[no-any-return]
+        return self.unpacked().tolist()
 
     def to_list(self) -> list[list[float]] | list[list[int]]:
         """The raw values as lists (ints for int8/uint8/binary/ubinary)."""
-        return self.vectors.tolist()  # type: ignore[no-any-return]
+        return self.vectors.tolist()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._embedder import DEFAULT_MODEL, Embedder
 from ._models import list_models
@@ -59,8 +60,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _remote_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    kwargs: dict[str, object] = {"backend": args.backend}
+def _remote_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"backend": args.backend}
     if args.base_url:
         kwargs["base_url"] = args.base_url
     if args.device:

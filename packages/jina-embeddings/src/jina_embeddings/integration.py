@@ -36,7 +36,7 @@ from typing import Any
 from ._apikey import ENV_VARS as API_KEY_ENV_VARS
 from ._apikey import APIKey, KeyRef, resolve_api_key
 from ._backends.table import BACKENDS, BackendRow, backend_row, default_batch_sizes
-from ._options import OptionSpec, option_specs
+from ._options import Kind, OptionSpec, option_specs
 from ._validation import check_query, check_text, check_texts
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "APIKey",
     "BackendRow",
     "KeyRef",
+    "Kind",
     "OptionSpec",
     "adapter_options",
     "backend_row",
@@ -60,7 +61,7 @@ __all__ = [
 
 
 def adapter_options(
-    kind: str, *, exclude: tuple[str, ...] = (), defaults: Mapping[str, Any] | None = None
+    kind: Kind, *, exclude: tuple[str, ...] = (), defaults: Mapping[str, Any] | None = None
 ) -> tuple[OptionSpec, ...]:
     """The options an adapter exposes: the core's, minus ``exclude``, with framework ``defaults``.
 
@@ -74,7 +75,7 @@ def adapter_options(
         replace(o, default=defaults.pop(o.name, o.default))
         for o in option_specs(kind)
         if o.name not in exclude
-    )  # type: ignore[arg-type]
+    )
     if defaults:
         raise TypeError(f"not options of {kind}: {', '.join(sorted(defaults))}")
     return specs

@@ -32,7 +32,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError,
 from typing_extensions import Self
 
 from jina_embeddings import JinaError
-from jina_embeddings.integration import API_KEY_ENV_VARS, adapter_options, held_key, pydantic_fields
+from jina_embeddings.integration import API_KEY_ENV_VARS, Kind, adapter_options, held_key, pydantic_fields
 
 __all__ = ["JinaModel", "option_fields"]
 
@@ -144,7 +144,12 @@ class JinaModel(Serializable):
 
 
 def option_fields(
-    name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+    name: str,
+    kind: Kind,
+    *,
+    base: type,
+    exclude: tuple[str, ...] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> Any:
     """A pydantic model class ``name`` on ``base`` with one field per core option of ``kind``."""
     options = adapter_options(kind, exclude=exclude, defaults=defaults)

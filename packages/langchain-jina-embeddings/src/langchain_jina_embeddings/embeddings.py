@@ -66,20 +66,20 @@ class JinaEmbeddings(_EmbedderFields, Embeddings):  # type: ignore[misc,valid-ty
     @property
     def embedder(self) -> Embedder:
         """The core ``Embedder``: packed binary vectors, usage, ``warm_up()``, ``close()``."""
-        return self._core  # type: ignore[no-any-return]
+        return self._core
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (document role), one vector per text, in order."""
-        return self._core.embed_documents(texts).to_float_lists()  # type: ignore[no-any-return]
+        return self._core.embed_documents(texts).to_float_lists()
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query (query role)."""
-        return self._core.embed_query(text).to_float_lists()[0]  # type: ignore[no-any-return]
+        return self._core.embed_query(text).to_float_lists()[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Async :meth:`embed_documents`: async HTTP remotely, a worker thread locally."""
-        return (await self._core.aembed_documents(texts)).to_float_lists()  # type: ignore[no-any-return]
+        return (await self._core.aembed_documents(texts)).to_float_lists()
 
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
-        return (await self._core.aembed_query(text)).to_float_lists()[0]  # type: ignore[no-any-return]
+        return (await self._core.aembed_query(text)).to_float_lists()[0]

@@ -60,7 +60,7 @@ class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,
     @property
     def reranker(self) -> Reranker:
         """The core ``Reranker`` (usage, ``warm_up()``, ``close()``)."""
-        return self._core  # type: ignore[no-any-return]
+        return self._core
 
     def rerank(
         self, documents: Sequence[str | Document], query: str, *, top_n: int | None = _USE_DEFAULT

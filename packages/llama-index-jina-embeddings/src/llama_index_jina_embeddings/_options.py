@@ -15,7 +15,7 @@ from typing import Any
 
 from llama_index.core.bridge.pydantic import Field, create_model
 
-from jina_embeddings.integration import adapter_options, pydantic_fields
+from jina_embeddings.integration import Kind, adapter_options, pydantic_fields
 
 __all__ = ["core_option_fields"]
 
@@ -27,7 +27,12 @@ _BACKEND_DOC = (
 
 
 def core_option_fields(
-    name: str, kind: str, *, base: type, exclude: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+    name: str,
+    kind: Kind,
+    *,
+    base: type,
+    exclude: tuple[str, ...] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> Any:
     """A pydantic model class ``name`` on ``base`` with ``backend`` and one field per core option."""
     options = adapter_options(kind, exclude=exclude, defaults=defaults)
@@ -38,7 +43,7 @@ def core_option_fields(
     return create_model(name, __base__=base, **fields)
 
 
-def core_kwargs(obj: Any, kind: str, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+def core_kwargs(obj: Any, kind: Kind, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The object's option fields as core keyword arguments."""
     names = [o.name for o in adapter_options(kind, exclude=exclude)]
     return {"backend": obj.backend, **{name: getattr(obj, name) for name in names}}

@@ -93,13 +93,13 @@ def load_cached(key: str, loader: Callable[[], T]) -> T:
     with _CACHE_LOCK:
         found = _CACHE.get(key)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
         key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
     with key_lock:
         with _CACHE_LOCK:
             found = _CACHE.get(key)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
         try:
             value = loader()
         except OSError as exc:  # huggingface_hub / transformers report "not found" as OSError

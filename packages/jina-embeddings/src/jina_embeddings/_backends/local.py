@@ -113,7 +113,7 @@ class LocalModel:
             self._activate(adapter)
         elif adapter is not None and self.mode == "task-kwarg":
             kwargs["task"] = adapter
-        return self.st.encode(list(texts), **kwargs)  # type: ignore[no-any-return]
+        return self.st.encode(list(texts), **kwargs)
 
     def attach(self, adapter: str) -> None:
         """Load a LoRA adapter from ``adapters/<name>/`` once (caller holds the lock)."""

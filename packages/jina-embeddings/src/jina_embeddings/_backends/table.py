@@ -83,7 +83,7 @@ class BackendRow:
         if target is None:
             raise InvalidInputError(f"backend={self.name!r} does not serve {kind} models.", field="backend")
         module_name, _, cls_name = target.partition(":")
-        return getattr(importlib.import_module(module_name), cls_name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), cls_name)
 
 
 _PKG = "jina_embeddings._backends"

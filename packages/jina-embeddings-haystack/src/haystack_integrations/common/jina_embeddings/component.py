@@ -14,7 +14,6 @@ sent), so a bad option fails when the pipeline is built, not when it first runs.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import threading
 from collections.abc import Iterator, Sequence
@@ -26,7 +25,7 @@ from haystack.utils import ComponentDevice, Secret, deserialize_secrets_inplace
 from haystack.utils.auth import SecretType
 
 from jina_embeddings import InvalidInputError, Usage
-from jina_embeddings.integration import API_KEY_ENV_VARS, OptionSpec, adapter_options
+from jina_embeddings.integration import API_KEY_ENV_VARS, Kind, OptionSpec, adapter_options
 
 __all__ = ["API_KEY_ENV_VARS", "JinaComponent", "document_texts", "naming_documents", "result_meta"]
 
@@ -136,11 +135,18 @@ class JinaComponent:
     """
 
     _core_class: ClassVar[type]
-    _kind: ClassVar[str]
+    _kind: ClassVar[Kind]
     _exclude: ClassVar[tuple[str, ...]] = ()
     _haystack_defaults: ClassVar[dict[str, Any]] = {}
     #: this component's parameter name -> the core's (only the options taken from the table)
     _core_names: ClassVar[dict[str, str]]
+
+    # Set by _remember from __init__'s arguments (the other options are read by name).
+    model: str
+    backend: str | None
+    api_key: Secret | None
+    device: str | None
+    quantization_ranges: list[list[float]] | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -194,7 +200,7 @@ class JinaComponent:
         if self.api_key is None:
             return None
         try:
-            return self.api_key.resolve_value()  # type: ignore[no-any-return]
+            return self.api_key.resolve_value()
         except ValueError:  # a strict env var that is not set
             if resolve:
                 raise
@@ -272,6 +278,6 @@ def _parameter(name: str, option: OptionSpec) -> inspect.Parameter:
     )
 
 
-@functools.cache
 def _init_names(cls: type) -> tuple[str, ...]:
-    return tuple(n for n in inspect.signature(cls.__init__).parameters if n != "self")
+    """The ``__init__`` parameter names (generated signature: explicit ones, then the options)."""
+    return tuple(n for n in inspect.signature(cls.__init__).parameters if n != "self")  # type: ignore[misc]

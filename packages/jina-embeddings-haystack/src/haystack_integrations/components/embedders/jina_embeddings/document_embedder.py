@@ -52,6 +52,11 @@ class JinaDocumentEmbedder(JinaComponent):
     _core_class = Embedder
     _kind = "embedding"
     _haystack_defaults = {"show_progress": True}  # Haystack's document embedders show a bar by default
+    # __init__ arguments, kept as attributes of the same names (Haystack's to_dict convention)
+    prefix: str
+    suffix: str
+    embedding_separator: str
+    meta_fields_to_embed: list[str]
 
     def __init__(
         self,

@@ -52,6 +52,9 @@ class JinaTextEmbedder(JinaComponent):
     _core_class = Embedder
     _kind = "embedding"
     _exclude = ("batch_size", "show_progress")  # one query per run: nothing to batch or to show
+    # __init__ arguments, kept as attributes of the same names (Haystack's to_dict convention)
+    prefix: str
+    suffix: str
 
     def __init__(
         self,

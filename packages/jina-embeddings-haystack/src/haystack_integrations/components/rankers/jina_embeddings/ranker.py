@@ -54,6 +54,10 @@ class JinaRanker(JinaComponent):
 
     _core_class = Reranker
     _kind = "reranker"
+    # __init__ arguments, kept as attributes of the same names (Haystack's to_dict convention)
+    score_threshold: float | None
+    embedding_separator: str
+    meta_fields_to_embed: list[str]
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jina_embeddings import Embedder, InvalidInputError, TruncationWarning
+from jina_embeddings import Embedder, InvalidInputError, MissingDependencyError, TruncationWarning
 from jina_embeddings._backends import local as local_module
 from jina_embeddings._backends.loading import loaded_models
 
@@ -281,3 +281,30 @@ def test_truncation_bounds_agree_with_exact_counts(minilm_path: str, words: int)
         assert model.too_long(texts, "Document: ") == [
             i for i, n in enumerate(model.token_lengths(texts, "Document: ")) if n > 256
         ]
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_peft_refused_by_transformers_is_a_typed_error_naming_versions(
+    tiny_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    """transformers' own version check (as 5.24 does with every peft released) becomes
+    MissingDependencyError naming both versions and the fix, not a bare ValueError."""
+    import importlib.metadata
+
+    import transformers.integrations.peft as tf_peft
+
+    first = next(iter(tiny_models.values()))
+    monkeypatch.setattr(tf_peft, "MIN_PEFT_VERSION", "99.0")
+    emb = Embedder(
+        str(first), backend="local", task="clustering", merge_adapters=merge, cache_folder=str(tmp_path)
+    )
+    if merge:  # PeftModel.from_pretrained does not go through transformers' check: loads fine
+        assert emb.embed_documents(["a text"]).vectors.shape[0] == 1
+        return
+    with pytest.raises(MissingDependencyError) as info:
+        emb.embed_documents(["a text"])
+    message = str(info.value)
+    assert f"transformers {importlib.metadata.version('transformers')}" in message
+    assert f"peft {importlib.metadata.version('peft')}" in message
+    assert ">= 99.0" in message and 'pip install "transformers<5.24"' in message
+    assert isinstance(info.value.__cause__, ValueError)

@@ -78,16 +78,23 @@ class ModelNotFoundError(InvalidInputError):
 
 
 class MissingDependencyError(JinaError, ImportError):
-    """An optional dependency is missing; the message holds the exact ``pip install`` line."""
+    """An optional dependency is missing, or installed in a version that cannot work with the
+    others; the message holds the exact ``pip install`` line (``install_line``)."""
 
-    def __init__(self, package: str, *, extra: str, purpose: str) -> None:
+    def __init__(
+        self,
+        package: str,
+        *,
+        extra: str,
+        purpose: str,
+        problem: str | None = None,
+        install_line: str | None = None,
+    ) -> None:
         self.package = package
         self.extra = extra
-        self.install_line = f'pip install "jina-embeddings[{extra}]"'
-        super().__init__(
-            f"{purpose} needs the optional dependency {package!r}, which is not installed. "
-            f"Install it with: {self.install_line}"
-        )
+        self.install_line = install_line or f'pip install "jina-embeddings[{extra}]"'
+        what = problem or f"the optional dependency {package!r}, which is not installed"
+        super().__init__(f"{purpose} needs {what}. Install it with: {self.install_line}")
 
 
 class PartialBatchError(JinaError):

@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import _constants as C
 from .._models import ModelSpec, get_spec
-from .._optional import require
+from .._optional import peft_compatibility, require
 from .._options import LocalOptions
 from .._results import Usage
 from ..errors import InvalidInputError
@@ -120,13 +120,15 @@ class LocalModel:
         if adapter not in self._attached:
             with warnings.catch_warnings():  # several adapters on one model is the point here
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
-                self.st.load_adapter(f"{self.spec.path}/adapters/{adapter}", adapter_name=adapter)
+                with peft_compatibility():
+                    self.st.load_adapter(f"{self.spec.path}/adapters/{adapter}", adapter_name=adapter)
             self._attached.add(adapter)
 
     def _activate(self, adapter: str) -> None:
         self.attach(adapter)
         if self._active != adapter:
-            self.st.set_adapter(adapter)
+            with peft_compatibility():
+                self.st.set_adapter(adapter)
             self._active = adapter
 
 
@@ -134,7 +136,8 @@ def _merge_adapter(st: Any, adapter_dir: str) -> None:
     """Fold a LoRA adapter into the weights of ``st``'s transformer, in place."""
     peft = require("peft")
     module = st[0]
-    module.model = peft.PeftModel.from_pretrained(module.model, adapter_dir).merge_and_unload()
+    with peft_compatibility("Merging LoRA adapters"):
+        module.model = peft.PeftModel.from_pretrained(module.model, adapter_dir).merge_and_unload()
 
 
 def _load(spec: ModelSpec, options: LocalOptions, device: str, merged_task: str | None) -> LocalModel:

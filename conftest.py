@@ -11,3 +11,14 @@ for _name in ("JINA_API_KEY", "JINAAI_API_KEY"):
     os.environ.pop(_name, None)  # tests pass keys explicitly; a developer's real key never leaks in
 
 pytest_plugins = ["jina_testkit.pytest_plugin", "jina_testkit.model_fixtures"]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calibration_registry() -> None:
+    """int8/uint8 ranges learned in one test must not reach the next (they are shared per process)."""
+    from jina_embeddings import _calibration
+
+    _calibration._ranges.clear()

@@ -60,3 +60,16 @@ def test_truncate_true_is_sent_to_the_api(fake_jina_server: Any) -> None:
     )
     strict.embed_documents(["a short text"])
     assert fake_jina_server.requests[-1].body["truncate"] is False
+
+
+def test_only_certain_tokens_count_toward_the_shortcut() -> None:
+    """Zero-width spaces (and other format characters) may tokenize to nothing: 40,000 of them
+    around two words are not 'certainly over' a 32,768-token context; 40,000 real words are."""
+    from jina_embeddings import Embedder, InvalidInputError
+
+    emb = Embedder("jina-embeddings-v5-text-small", backend="fake", truncate=False, dimensions=32)
+    invisible = "\u200b " * 40_000 + "two words"
+    assert emb.embed_documents([invisible]).vectors.shape == (1, 32)
+    with pytest.raises(InvalidInputError, match="at least 40000 tokens") as info:
+        emb.embed_documents(["ok", "word " * 40_000])
+    assert info.value.index == 1

@@ -198,7 +198,7 @@ def test_options_the_api_cannot_honour_fail_at_construction(make: Any, srv: Any)
     with pytest.raises(InvalidInputError):
         make(dimensions=2048)  # above v5-small's 1024
     with pytest.raises(InvalidInputError):
-        make(task="retrieval.query")  # an API task string, not a task
+        make(task="summarization")  # not a task of v5
     assert srv.requests == []
 
 

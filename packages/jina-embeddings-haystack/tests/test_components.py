@@ -263,7 +263,7 @@ def test_bad_settings_fail_at_warm_up_with_core_errors():
     with pytest.raises(InvalidInputError, match="precision"):
         JinaDocumentEmbedder(backend="fake", precision="int4").warm_up()
     with pytest.raises(InvalidInputError, match="task"):
-        JinaTextEmbedder(backend="fake", task="retrieval.query").warm_up()  # the core's hint: use "retrieval"
+        JinaTextEmbedder(backend="fake", task="summarization").warm_up()  # the core names the valid tasks
     with pytest.raises(InvalidInputError, match="only apply to backend='local'"):
         JinaTextEmbedder(backend="fake", device="cpu").warm_up()
 

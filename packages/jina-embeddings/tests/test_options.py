@@ -47,7 +47,6 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ({"dimensions": 2048}, "dimensions", "not a Matryoshka size"),
         ({"dimensions": True}, "dimensions", "integer"),
         ({"batch_size": 4096}, "batch_size", "1..2048"),
-        ({"task": "retrieval.query"}, "task", "API task string"),
         ({"task": "sentiment"}, "task", "Valid tasks"),
         ({"normalize": "yes"}, "normalize", "True or False"),
         ({"quantization_ranges": [[0, 1]], "precision": "float32"}, "quantization_ranges", "only applies"),

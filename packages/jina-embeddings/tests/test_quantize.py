@@ -129,3 +129,16 @@ def test_embedder_precisions_consistent(precision: str) -> None:
     assert res.vectors.tobytes() == quantize(floats, precision).tobytes()
     lists = res.to_float_lists()
     assert len(lists) == 3 and len(lists[0]) == 256 and all(isinstance(v, float) for v in lists[0])
+
+
+@pytest.mark.parametrize("texts", [["same doc", "same doc"], ["same doc"] * 3])
+def test_int8_never_learns_from_identical_documents(texts: list[str]) -> None:
+    from jina_embeddings import Embedder, InvalidInputError
+
+    emb = Embedder(backend="fake", precision="int8", dimensions=64)
+    with pytest.raises(InvalidInputError, match="no spread") as info:
+        emb.embed_documents(texts)
+    assert info.value.field == "quantization_ranges"
+    assert emb.quantization_ranges is None  # nothing degenerate was kept
+    varied = emb.embed_documents(["berlin is in germany", "paris is in france", "rome is in italy"])
+    assert len(np.unique(varied.vectors)) > 10  # a real spread of int8 values, not all -128

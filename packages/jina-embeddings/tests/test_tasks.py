@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pytest
 
 from jina_embeddings import InvalidInputError, Role, get_spec, list_models, resolve
@@ -97,9 +100,6 @@ def test_code_default_task() -> None:
 @pytest.mark.parametrize(
     ("model", "task", "hint"),
     [
-        ("jina-embeddings-v5-text-small", "retrieval.query", "API task string"),
-        ("jina-embeddings-v3", "retrieval.passage", "API task string"),
-        ("jina-embeddings-v3", "separation", "task='clustering'"),
         ("jina-embeddings-v4", "clustering", "retrieval, text-matching, code"),
         ("jina-embeddings-v5-text-small-retrieval", "text-matching", "Valid tasks: retrieval"),
         ("jina-code-embeddings-1.5b", "retrieval", "nl2code, qa, code2code, code2nl, code2completion"),
@@ -125,3 +125,30 @@ def test_rerankers_have_no_binding() -> None:
 
 def test_v3_instructions_cover_every_adapter() -> None:
     assert set(V3_INSTRUCTIONS) == {a for a, _, _ in V3.values()}
+
+
+@pytest.mark.parametrize(
+    ("model", "alias", "task", "side"),
+    [
+        ("jina-embeddings-v5-text-small", "retrieval.query", "retrieval", "query"),
+        ("jina-embeddings-v3", "retrieval.passage", "retrieval", "document"),
+        ("jina-embeddings-v4", "code.query", "code", "query"),
+        ("jina-embeddings-v3", "separation", "clustering", None),
+    ],
+)
+def test_api_task_strings_are_aliases_with_a_warning(
+    model: str, alias: str, task: str, side: str | None
+) -> None:
+    from jina_embeddings import Embedder, TaskAliasWarning
+
+    with pytest.warns(TaskAliasWarning, match=f"using task='{task}'"):
+        emb = Embedder(model, backend="fake", task=alias)
+    assert emb.task == task
+    expected = Embedder(model, backend="fake", task=task)
+    for role in ("query", "document"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = emb.embed(["a text"], role=role)
+        np.testing.assert_array_equal(got.vectors, expected.embed(["a text"], role=role).vectors)
+        contradicts = side is not None and role != side
+        assert [w.category for w in caught] == ([TaskAliasWarning] if contradicts else []), role

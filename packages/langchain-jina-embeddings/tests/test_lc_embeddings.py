@@ -150,6 +150,13 @@ def test_pickle_round_trip_keeps_learned_int8_ranges() -> None:
     clone = pickle.loads(pickle.dumps(emb))
     assert clone.embedder is not emb.embedder
     assert clone.embed_query("capital") == emb.embed_query("capital")
-    # a fresh object has no ranges yet: a query alone cannot be quantized
+    # a fresh object with the same settings shares the ranges learned in this process ...
+    assert fake(precision="int8").embed_query("capital") == emb.embed_query("capital")
+    # ... one with other settings has none yet: a query alone cannot be quantized
     with pytest.raises(InvalidInputError, match="calibration"):
-        fake(precision="int8").embed_query("capital")
+        fake(precision="int8", task="clustering").embed_query("capital")
+
+
+def test_model_name_reads_back_like_langchain_community() -> None:
+    emb = JinaEmbeddings(model_name="jina-embeddings-v5-text-nano", backend="fake")
+    assert emb.model_name == emb.model == "jina-embeddings-v5-text-nano"

@@ -162,3 +162,18 @@ def test_bad_options_fail_at_construction_with_the_core_errors() -> None:
         JinaEmbedding(backend="fake", dimension=256)  # a typo is not silently ignored
     with pytest.raises(InvalidInputError, match="top_n"):
         JinaRerank(backend="fake", top_n=0)
+
+
+def test_old_encoding_names_map_to_precision_with_a_deprecation_warning() -> None:
+    import pytest
+
+    from jina_embeddings import InvalidInputError
+
+    with pytest.warns(DeprecationWarning, match="precision="):
+        emb = JinaEmbedding(backend="fake", encoding_queries="ubinary", encoding_documents="ubinary")
+    assert emb.precision == "ubinary"
+    assert set(emb.get_query_embedding("berlin")) <= {1.0, -1.0}  # bits come back as +-1.0
+    with pytest.warns(DeprecationWarning):
+        assert JinaEmbedding(backend="fake", encoding_documents="float").precision == "float32"
+    with pytest.warns(DeprecationWarning), pytest.raises(InvalidInputError, match="disagree"):
+        JinaEmbedding(backend="fake", encoding_queries="float", encoding_documents="binary")

@@ -20,7 +20,7 @@ from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
 from ._quantize import PRECISIONS
 from ._reranker import DEFAULT_RERANKER, Reranker
 from ._results import Embeddings, Reranking, RerankResult, Usage
-from ._tasks import Role, Task, TaskBinding, resolve
+from ._tasks import Role, Task, TaskAliasWarning, TaskBinding, resolve
 from .errors import (
     APIConnectionError,
     APIError,
@@ -87,6 +87,7 @@ __all__ = [
     "Reranking",
     "Role",
     "Task",
+    "TaskAliasWarning",
     "TaskBinding",
     "TruncationWarning",
     "UnprocessableEntityError",

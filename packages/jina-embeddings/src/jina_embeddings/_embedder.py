@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from typing_extensions import Unpack
 
+from . import _calibration
 from ._backends.base import BackendOutput, BackendPartialFailure, EmbedRequest
 from ._frontend import Frontend, signature_with_options
 from .errors import InvalidInputError, PartialBatchError
@@ -25,10 +26,10 @@ from .errors import InvalidInputError, PartialBatchError
 if TYPE_CHECKING:
     import httpx
 from ._options import EmbedderOptions, EmbedOptions
-from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, calibration_ranges, quantize, truncate_and_normalize
+from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, learn_ranges, quantize, truncate_and_normalize
 from ._results import Embeddings, Usage
-from ._tasks import Role, resolve
-from ._validation import check_text, check_texts
+from ._tasks import Role, TaskAliasWarning, TaskBinding, api_task_alias, resolve
+from ._validation import certain_tokens, check_text, check_texts
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "TruncationWarning"]
 
@@ -99,10 +100,13 @@ class Embedder(Frontend):
         )
         self._learned_ranges: np.ndarray | None = None
         self._warned_truncation = False
+        self._alias_warned = False
         self._log_created()
 
     def _check_own_options(self, options: Any) -> EmbedOptions:
-        return options.for_model(self.spec, self._row)
+        alias = api_task_alias(self.spec, options.task) if isinstance(options.task, str) else None
+        self._alias = (options.task, alias[1]) if alias is not None and alias[1] is not None else None
+        return options.for_model(self.spec, self._row)  # type: ignore[no-any-return]
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -120,9 +124,23 @@ class Embedder(Frontend):
 
     @property
     def quantization_ranges(self) -> np.ndarray | None:
-        """int8/uint8 calibration in use: given, or learned from the first document batch."""
+        """int8/uint8 calibration in use: given; else learned from this object's first document
+        batch (or :meth:`calibrate`); else learned by another object of this process with the
+        same model, backend, task, dimensions and normalization (e.g. the indexing side of a
+        pipeline, for the query side)."""
         given = self.options.quantization_ranges
-        return given if given is not None else self._learned_ranges
+        if given is not None:
+            return given
+        return (
+            self._learned_ranges
+            if self._learned_ranges is not None
+            else _calibration.lookup(self._ranges_key)
+        )
+
+    @property
+    def _ranges_key(self) -> _calibration.RangesKey:
+        o = self.options
+        return (self.spec.name, self.spec.path, self.backend_name, o.task, o.dimensions, o.normalize)
 
     def warm_up(self) -> None:
         """Load the model for this Embedder's task now (local), or open the connection pool."""
@@ -178,15 +196,18 @@ class Embedder(Frontend):
         """
         request = self._request(texts, Role.DOCUMENT, calibrating=True)
         vectors = self._float_vectors(request, self._backend.embed(request))
-        ranges = calibration_ranges(vectors)
+        ranges = learn_ranges(vectors)
         with self._lock:
             self._learned_ranges = ranges
+        _calibration.keep(self._ranges_key, ranges)
         return ranges
 
     # -- shared by sync and async ---------------------------------------------------------
     def _request(self, texts: Sequence[str], role: Role | str, *, calibrating: bool = False) -> EmbedRequest:
         items = check_texts(texts)
         binding = resolve(self.spec, self.options.task, role)
+        if self._alias is not None and self._alias[1] is not binding.role:
+            self._warn_alias_side(binding)
         opts = self.options
         precision = "float32" if calibrating else opts.precision
         if precision in SCALAR_PRECISIONS and items and self.quantization_ranges is None:
@@ -221,14 +242,15 @@ class Embedder(Frontend):
     def _refuse_certainly_too_long(self, texts: list[str]) -> None:
         """With ``truncate=False``, refuse on every backend alike a text that cannot fit.
 
-        Each whitespace-separated word is at least one token, so more words than the model's
-        context is over the limit for sure; this needs no tokenizer, so local and remote
+        Each whitespace-separated word holding a letter, number, punctuation mark or symbol is
+        at least one token (:func:`certain_tokens`), so more such words than the model's context
+        is over the limit for sure; this needs no tokenizer, so local and remote
         backends raise the same error before any model call or request. Texts near the limit
         are left to the exact check (local) or the server (remote).
         """
         limit = self.spec.max_tokens
         for i, text in enumerate(texts):
-            if len(text) > limit and (words := len(text.split())) > limit:
+            if len(text) > limit and (words := certain_tokens(text)) > limit:
                 raise InvalidInputError(
                     f"text at index {i} has at least {words} tokens ({words} words), over "
                     f"{self.spec.name}'s limit of {limit} tokens; shorten it or pass truncate=True.",
@@ -315,8 +337,23 @@ class Embedder(Frontend):
         with self._lock:
             ranges = self.quantization_ranges
             if ranges is None:  # first document batch (checked in _request): learn and keep
-                ranges = self._learned_ranges = calibration_ranges(floats)
+                ranges = self._learned_ranges = _calibration.keep(self._ranges_key, learn_ranges(floats))
         return ranges
+
+    def _warn_alias_side(self, binding: TaskBinding) -> None:
+        """``task="retrieval.passage"`` on a query call (or the reverse): say which side is used."""
+        given, _ = self._alias  # type: ignore[misc]
+        with self._lock:
+            if self._alias_warned:
+                return
+            self._alias_warned = True
+        warnings.warn(
+            f"task={given!r} names the other side, but this call embeds {binding.role.value}s: it uses "
+            f"the {binding.role.value} side ({binding.api_task or binding.prompt!r}). Pass "
+            f"task={binding.task!r} and let each call's role pick the side.",
+            TaskAliasWarning,
+            stacklevel=4,
+        )
 
     def _warn_truncation(self, count: int, total: int) -> None:
         with self._lock:

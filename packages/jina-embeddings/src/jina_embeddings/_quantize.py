@@ -23,6 +23,7 @@ import numpy as np
 from .errors import InvalidInputError
 
 __all__ = [
+    "learn_ranges",
     "PRECISIONS",
     "Precision",
     "calibration_ranges",
@@ -59,6 +60,10 @@ def truncate_and_normalize(vectors: np.ndarray, dimensions: int | None, normaliz
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
+#: Below this max - min a learned dimension is flat (unit vectors: values are within [-1, 1]).
+MIN_CALIBRATION_SPREAD = 1e-4
+
+
 def calibration_ranges(vectors: np.ndarray) -> np.ndarray:
     """Per-dimension (min, max) of a document corpus, shape (2, dim), for int8/uint8.
 
@@ -73,6 +78,28 @@ def calibration_ranges(vectors: np.ndarray) -> np.ndarray:
             field="quantization_ranges",
         )
     return np.stack([arr.min(axis=0), arr.max(axis=0)]).astype(np.float32)
+
+
+def learn_ranges(vectors: np.ndarray) -> np.ndarray:
+    """:func:`calibration_ranges` for ranges an ``Embedder`` learns and keeps for later calls.
+
+    Raises:
+        InvalidInputError: as :func:`calibration_ranges`, or vectors so alike that most
+            dimensions have no spread: every later vector would quantize to the ends of the
+            range (all -128 for identical texts), silently useless.
+    """
+    arr = np.asarray(vectors, dtype=np.float32)
+    ranges = calibration_ranges(arr)
+    flat = int(((ranges[1] - ranges[0]) < MIN_CALIBRATION_SPREAD).sum())
+    if flat * 2 > arr.shape[1]:
+        raise InvalidInputError(
+            f"int8/uint8 calibration from {arr.shape[0]} (nearly) identical vectors: {flat} of "
+            f"{arr.shape[1]} dimensions have no spread, so every later vector would quantize to the "
+            "ends of the range. Call calibrate(texts) on a varied sample of documents, or pass "
+            "quantization_ranges=.",
+            field="quantization_ranges",
+        )
+    return ranges
 
 
 def check_ranges(ranges: object, dimensions: int | None) -> np.ndarray:

@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -27,7 +28,17 @@ from enum import Enum
 from ._models import ModelSpec
 from .errors import InvalidInputError
 
-__all__ = ["CODE_PREFIXES", "V3_INSTRUCTIONS", "Role", "Task", "TaskBinding", "check_task", "resolve"]
+__all__ = [
+    "CODE_PREFIXES",
+    "V3_INSTRUCTIONS",
+    "Role",
+    "Task",
+    "TaskAliasWarning",
+    "TaskBinding",
+    "api_task_alias",
+    "check_task",
+    "resolve",
+]
 
 
 class Task(str, Enum):
@@ -115,37 +126,73 @@ def _role(role: Role | str) -> Role:
     return found
 
 
-def check_task(spec: ModelSpec, task: Task | str | None) -> str | None:
-    """Validate ``task`` for ``spec``; ``None`` picks the model's default task.
+_SIDES = {"query": Role.QUERY, "passage": Role.DOCUMENT, "document": Role.DOCUMENT}
 
-    Raises:
-        InvalidInputError: the model lacks the task (the message names the valid ones), or an
-            API task string such as ``retrieval.query`` was given where a task belongs.
-    """
-    if task is None:
-        return spec.default_task
+
+class TaskAliasWarning(UserWarning):
+    """An API task string (``retrieval.passage``) was passed where a task (``retrieval``) belongs."""
+
+
+def _normal(task: Task | str) -> str:
     name = task.value if isinstance(task, Task) else task
     if not isinstance(name, str):
         raise InvalidInputError(f"task must be a string, got {type(task).__name__}.", field="task")
-    name = name.strip().lower().replace("_", "-")
+    return name.strip().lower().replace("_", "-")
+
+
+def api_task_alias(spec: ModelSpec, task: Task | str | None) -> tuple[str, Role | None] | None:
+    """``(task, side)`` when ``task`` is one of the API's task strings for a task ``spec`` has.
+
+    What the old jina-haystack and LlamaIndex docs told users to pass: ``retrieval.passage`` /
+    ``retrieval.query`` (v4 also ``code.*``) and v3's ``separation``. ``side`` is the role the
+    string names (``None`` where it names none).
+
+    >>> from jina_embeddings._models import get_spec
+    >>> api_task_alias(get_spec("jina-embeddings-v3"), "retrieval.passage")
+    ('retrieval', <Role.DOCUMENT: 'document'>)
+    """
+    if task is None:
+        return None
+    name = _normal(task)
+    base, _, side = name.partition(".")
+    if side in _SIDES and base in spec.tasks:
+        return base, _SIDES[side]
+    if name == "separation" and "clustering" in spec.tasks:
+        return "clustering", None
+    return None
+
+
+def check_task(spec: ModelSpec, task: Task | str | None) -> str | None:
+    """Validate ``task`` for ``spec``; ``None`` picks the model's default task.
+
+    An API task string (``retrieval.passage``, ``separation``) is accepted as the task it belongs
+    to, with a :class:`TaskAliasWarning`: each call's role picks the side.
+
+    Raises:
+        InvalidInputError: the model lacks the task (the message names the valid ones).
+    """
+    if task is None:
+        return spec.default_task
+    name = _normal(task)
     if name in spec.tasks:
         return name
+    alias = api_task_alias(spec, name)
+    if alias is not None:
+        warnings.warn(
+            f"task={name!r} is the Jina API's string, not a task: using task={alias[0]!r}. Each call's "
+            "role (query or document) picks the side for you; pass task="
+            f"{alias[0]!r} to silence this.",
+            TaskAliasWarning,
+            stacklevel=4,
+        )
+        return alias[0]
     if not spec.tasks:
         raise InvalidInputError(
             f"Model {spec.name!r} has no tasks (no adapters or task prompts); omit task= or pass task=None.",
             field="task",
         )
-    hint = ""
-    base, _, side = name.partition(".")
-    if side in {"query", "passage", "document"} and base in spec.tasks:
-        hint = (
-            f" {name!r} is an API task string: pass task={base!r}; the role "
-            "(query or document) picks the query or passage side for you."
-        )
-    elif name == "separation" and "clustering" in spec.tasks:
-        hint = " Use task='clustering' (it maps to v3's 'separation' adapter)."
     raise InvalidInputError(
-        f"Model {spec.name!r} has no task {task!r}. Valid tasks: {', '.join(spec.tasks)}.{hint}", field="task"
+        f"Model {spec.name!r} has no task {task!r}. Valid tasks: {', '.join(spec.tasks)}.", field="task"
     )
 
 

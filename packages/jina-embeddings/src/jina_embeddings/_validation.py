@@ -10,11 +10,12 @@ of characters.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 
 from .errors import InvalidInputError
 
-__all__ = ["check_query", "check_texts"]
+__all__ = ["certain_tokens", "check_query", "check_texts"]
 
 _PREVIEW = 40
 
@@ -73,3 +74,24 @@ def check_texts(texts: object, *, what: str = "text") -> list[str]:
 def check_query(query: object) -> str:
     """Validate a single query string."""
     return check_text(query, what="query")
+
+
+def _counts(word: str) -> bool:
+    """A word that some tokenizer could drop entirely (zero-width and other format characters,
+    lone combining marks, control characters) is not certainly a token."""
+    return any(unicodedata.category(c)[0] in "LNPS" for c in word)
+
+
+def certain_tokens(text: str) -> int:
+    """A lower bound on the tokens of ``text`` under any tokenizer: its words that hold at least
+    one letter, number, punctuation mark or symbol (each such word yields at least one token).
+
+    Example::
+
+        >>> certain_tokens("two words"), certain_tokens("\u200b " * 300 + "hi")
+        (2, 1)
+    """
+    words = text.split()
+    if text.isascii() and text.isprintable():
+        return len(words)
+    return sum(1 for w in words if _counts(w))

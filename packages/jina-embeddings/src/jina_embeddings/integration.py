@@ -54,6 +54,7 @@ __all__ = [
     "check_texts",
     "default_batch_sizes",
     "held_key",
+    "learned_ranges",
     "option_specs",
     "pydantic_fields",
     "resolve_api_key",
@@ -107,3 +108,15 @@ def held_key(core_object: Any) -> APIKey | None:
     """The key an ``Embedder`` or ``Reranker`` holds (``None`` after unpickling an argument key)."""
     ref = getattr(core_object, "_api_key", None)
     return ref.key if isinstance(ref, KeyRef) else None
+
+
+def learned_ranges(embedder: Any) -> list[list[float]] | None:
+    """int8/uint8 ranges an ``Embedder`` learned (not given), as JSON-ready lists, else ``None``.
+
+    Adapters write them into their serialized config (``to_dict``, ``dumpd``) when the user gave
+    none, so the query side loaded from that config quantizes with the same ranges.
+    """
+    if embedder is None or embedder.options.quantization_ranges is not None:
+        return None
+    ranges = embedder.quantization_ranges
+    return None if ranges is None else [[float(x) for x in row] for row in ranges]

@@ -90,6 +90,11 @@ class JinaModel(Serializable):
     """Remote: the Jina API key; default ``JINA_API_KEY``, else ``JINAAI_API_KEY``. Also
     accepted as ``jina_api_key`` (the langchain-community name). Never shown or serialized."""
 
+    @property
+    def model_name(self) -> str:
+        """``model`` under the langchain-community name (read-only, like the field it mirrors)."""
+        return self.model
+
     def __init__(self, **kwargs: Any) -> None:
         """Validate the options and build the core client (nothing is loaded or sent).
 

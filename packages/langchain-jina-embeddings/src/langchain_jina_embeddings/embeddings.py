@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field, field_validator
 
 from jina_embeddings import DEFAULT_MODEL, Embedder
+from jina_embeddings.integration import learned_ranges
 
 from ._base import JinaModel, option_fields
 
@@ -62,6 +63,13 @@ class JinaEmbeddings(_EmbedderFields, Embeddings):  # type: ignore[misc,valid-ty
     def _ranges_as_lists(cls, value: Any) -> Any:
         """Accept a numpy array (what ``Embedder.calibrate`` returns)."""
         return value.tolist() if hasattr(value, "tolist") else value
+
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        """``dumpd`` also writes int8/uint8 ranges learned from the documents (none were given),
+        so a ``load``-ed copy embeds queries with the same ranges."""
+        ranges = learned_ranges(self._core)
+        return {"quantization_ranges": ranges} if ranges is not None else {}
 
     @property
     def embedder(self) -> Embedder:

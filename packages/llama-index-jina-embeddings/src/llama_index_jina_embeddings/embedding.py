@@ -9,6 +9,7 @@ async, hand all texts to the core at once (see :mod:`._events` for why and what 
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import llama_index.core.instrumentation as instrument
@@ -16,7 +17,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 
 from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
-from jina_embeddings.integration import KeyRef, resolve_api_key
+from jina_embeddings.integration import KeyRef, learned_ranges, resolve_api_key
 
 from ._client_cache import ClientCache
 from ._events import ChunkEvents
@@ -88,6 +89,7 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
     def __init__(
         self, model: str | os.PathLike[str] | None = None, *, api_key: Any = None, **kwargs: Any
     ) -> None:
+        _migrate_encodings(kwargs)
         chosen = _choose_model(model, kwargs.pop("model_name", None))
         default_batch = "embed_batch_size" not in kwargs
         super().__init__(model=chosen, model_name=chosen, **kwargs)
@@ -129,6 +131,15 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
     def client(self) -> Embedder:
         """The core :class:`jina_embeddings.Embedder` behind this object (for ``warm_up`` etc.)."""
         return self._client()
+
+    def to_dict(self, **kwargs: Any) -> dict[str, Any]:
+        """LlamaIndex's dict, plus int8/uint8 ranges learned from the documents (none were given),
+        so ``from_dict`` gives an object that embeds queries with the same ranges."""
+        data = super().to_dict(**kwargs)
+        ranges = learned_ranges(self._client())
+        if ranges is not None:
+            data["quantization_ranges"] = ranges
+        return data
 
     def to_payload(self) -> dict[str, Any]:
         """Observability dict (never credentials): LlamaIndex's plus backend, task and shape."""
@@ -194,6 +205,41 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
             else:
                 events.done(await self._aget_text_embeddings(texts, show_progress))
         return events.embeddings
+
+
+_ENCODINGS = {"float": "float32", "binary": "binary", "ubinary": "ubinary"}
+
+
+def _migrate_encodings(kwargs: dict[str, Any]) -> None:
+    """``encoding_queries`` / ``encoding_documents`` (llama-index-embeddings-jinaai) -> ``precision``.
+
+    One precision serves both sides (query and document vectors must be compared in the same
+    space), so the two must agree; ``float`` means ``float32``.
+    """
+    given = {k: kwargs.pop(k) for k in ("encoding_queries", "encoding_documents") if k in kwargs}
+    if not given:
+        return
+    warnings.warn(
+        f"{' and '.join(given)} are the old llama-index-embeddings-jinaai names; use precision= "
+        "(float32, float16, int8, uint8, binary, ubinary), which applies to queries and documents alike.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    unknown = {k: v for k, v in given.items() if v not in _ENCODINGS}
+    if unknown:
+        name, value = next(iter(unknown.items()))
+        raise InvalidInputError(f"{name} must be one of {', '.join(_ENCODINGS)}, got {value!r}.", field=name)
+    wanted = {_ENCODINGS[v] for v in given.values()}
+    if "precision" in kwargs:
+        wanted.add(kwargs["precision"])
+    if len(wanted) > 1:
+        raise InvalidInputError(
+            f"{', '.join(f'{k}={v!r}' for k, v in given.items())} disagree"
+            + (f" with precision={kwargs['precision']!r}" if "precision" in kwargs else "")
+            + ": queries and documents must be embedded in one precision to be compared.",
+            field=next(iter(given)),
+        )
+    kwargs["precision"] = wanted.pop()
 
 
 def _choose_model(model: str | os.PathLike[str] | None, model_name: str | None) -> str:

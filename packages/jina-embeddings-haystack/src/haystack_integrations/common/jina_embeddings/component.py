@@ -25,7 +25,7 @@ from haystack.utils import ComponentDevice, Secret, deserialize_secrets_inplace
 from haystack.utils.auth import SecretType
 
 from jina_embeddings import InvalidInputError, Usage
-from jina_embeddings.integration import API_KEY_ENV_VARS, Kind, OptionSpec, adapter_options
+from jina_embeddings.integration import API_KEY_ENV_VARS, Kind, OptionSpec, adapter_options, learned_ranges
 
 __all__ = ["API_KEY_ENV_VARS", "JinaComponent", "document_texts", "naming_documents", "result_meta"]
 
@@ -247,7 +247,11 @@ class JinaComponent:
     def to_dict(self) -> dict[str, Any]:
         """Serialize to a dictionary (pipeline YAML). An env-var key is written as its variable
         names only; a ``Secret.from_token`` key refuses to serialize (``ValueError``)."""
-        return default_to_dict(self, **{name: getattr(self, name) for name in _init_names(type(self))})
+        params = {name: getattr(self, name) for name in _init_names(type(self))}
+        if "quantization_ranges" in params and params["quantization_ranges"] is None:
+            # int8/uint8 ranges learned from the documents travel with the pipeline YAML
+            params["quantization_ranges"] = learned_ranges(self._core)
+        return default_to_dict(self, **params)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:

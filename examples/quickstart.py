@@ -75,9 +75,11 @@ def main() -> None:
     model, why = pick_model(sys.argv)
     print(f"model: {model}\n  ({why})")
     full = Embedder(model, backend="local")
-    print(f"  {full!r}")
+    print(f"  {full!r}" + (f"\n  folder: {full.spec.path}" if full.spec.path else ""))
     native = full.spec.matryoshka_dims or ()
     small_dim = next((d for d in native if d >= 64), 128)
+    # Only Matryoshka-trained models keep their quality when cut; others are cut all the same
+    cut_label = "Matryoshka" if small_dim in native else "plain cut: not Matryoshka-trained"
     small = Embedder(model, backend="local", dimensions=small_dim)
     bits = Embedder(model, backend="local", precision="ubinary")
 
@@ -88,14 +90,16 @@ def main() -> None:
     docs = full.embed_documents(CORPUS)
     queries = full.embed_queries(QUERIES)
     elapsed = time.perf_counter() - start
+    tokens = f", {docs.usage.total_tokens} tokens" if docs.usage.total_tokens is not None else ""
+    task = f"task {docs.task}" if docs.task else "a model without tasks"
     print(
         f"\nembedded {len(CORPUS)} documents + {len(QUERIES)} queries in {elapsed:.2f}s "
-        f"(dim {docs.dimensions}, {docs.usage.total_tokens} tokens, task {docs.task})"
+        f"(dim {docs.dimensions}{tokens}, {task})"
     )
 
     rows = {
         f"float32 x {docs.dimensions}": top1(docs.vectors, queries.vectors),
-        f"float32 x {small_dim} (Matryoshka)": top1(
+        f"float32 x {small_dim} ({cut_label})": top1(
             small.embed_documents(CORPUS).vectors, small.embed_queries(QUERIES).vectors
         ),
         f"ubinary x {docs.dimensions} bits": hamming_top1(
@@ -106,7 +110,7 @@ def main() -> None:
     for i, query in enumerate(QUERIES):
         print(f"\nQ: {query}")
         for name, answers in rows.items():
-            print(f"  {name:30s} -> {CORPUS[answers[i]]}")
+            print(f"  {name:50s} -> {CORPUS[answers[i]]}")
     print("\nbytes per vector: " + ", ".join(f"{k}: {v}" for k, v in sizes.items()))
     reference = rows[next(iter(rows))]
     agree = {k: sum(a == b for a, b in zip(v, reference, strict=True)) for k, v in rows.items()}

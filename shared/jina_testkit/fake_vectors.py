@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import struct
+import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "encode_embedding",
     "expected_rerank_score",
     "expected_vector",
+    "gzip_bomb",
     "rerank_response",
 ]
 
@@ -60,6 +63,24 @@ def expected_vector(
         raise ValueError(f"dimensions must be in 1..{native_dim}, got {dimensions}")
     raw = _vector_bytes(model, task or "", text, dimensions or 0, native_dim)
     return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+@lru_cache(maxsize=4)
+def gzip_bomb(mib: int) -> bytes:
+    """A valid single-member gzip stream that inflates to ``mib`` MiB of zero bytes (~1 KB per MiB).
+
+    Built in ~0.3 s for 1 GiB without compressing 1 GiB: after a full flush the deflate state is
+    reset, so the compressed block of one MiB of zeros is the same every time and can be repeated.
+    """
+    zeros = b"\0" * (1 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    final = c.flush()[:-8]  # the final empty block; the trailer is computed for the whole stream
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    return first + block * (mib - 1) + final + struct.pack("<II", crc, (mib << 20) & 0xFFFFFFFF)
 
 
 def count_words(text: str) -> int:
@@ -114,6 +135,9 @@ DEFAULT_NATIVE_DIMS: dict[str, int] = {
     "jina-clip-v2": 1024,
     **{f"jina-embeddings-v2-base-{s}": 768 for s in ("en", "de", "es", "zh", "code")},
     **{f"jina-embeddings-v5-text-small-{t}": 1024 for t in _V5_TASKS},
+    # newer than the client's registry (Elastic's 9.4 catalogue): the client must send them as given
+    "jina-embeddings-v5-omni-small": 1024,
+    "jina-embeddings-v5-omni-nano": 768,
     **{f"jina-embeddings-v5-text-nano-{t}": 768 for t in _V5_TASKS},
 }
 RERANK_MODELS = (

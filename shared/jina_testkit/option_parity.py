@@ -71,10 +71,13 @@ class OptionParityContract:
         for option, value in cases:
             with pytest.raises(InvalidInputError) as core:
                 make_core(self.kind, **{option: value})
+            name = self.renames.get(option, option)
             with pytest.raises(InvalidInputError) as adapter:
-                self.make(**{self.renames.get(option, option): value})
-            assert adapter.value.field == core.value.field == option, option
-            assert str(adapter.value) == str(core.value), option
+                self.make(**{name: value})
+            # the same error, in the framework's words where it renames the option
+            assert core.value.field == option, option
+            assert adapter.value.field == name, option
+            assert str(adapter.value) == str(core.value).replace(option, name), option
 
 
 def make_core(kind: str, **options: Any) -> Any:

@@ -23,7 +23,14 @@ from typing import Any
 
 import pytest
 
-from jina_embeddings import Embedder, JinaError, Reranker
+from jina_embeddings import (
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    Embedder,
+    JinaError,
+    Reranker,
+)
 from jina_testkit.fake_api import Fault
 
 CANARY = "jina_CANARY" + secrets.token_hex(16)
@@ -186,3 +193,56 @@ def test_key_only_in_authorization_header(srv: Any) -> None:
     assert request.headers["authorization"] == f"Bearer {srv_key}"
     others = {k: v for k, v in request.headers.items() if k != "authorization"}
     assert srv_key not in repr(others) and srv_key not in request.path and srv_key not in repr(request.body)
+
+
+# -- a hostile server echoes the key everywhere it can (issue 12, item 7) ------------------------
+ECHOES = [
+    ("header", AuthenticationError),  # x-request-id: <key>
+    ("body", AuthenticationError),  # JSON detail and request_id spelled as \u escapes
+    ("location", APIStatusError),  # 307 Location: https://evil/?key=<key>#<key>
+    ("reason", AuthenticationError),  # "HTTP/1.1 401 Bad key <key>"
+    ("preview", APIResponseValidationError),  # 200 HTML with the key where a 200-char cut would split it
+]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("where", "cls"), ECHOES, ids=[e[0] for e in ECHOES])
+def test_key_echoed_by_a_hostile_server_never_leaks(
+    fake_jina_server_factory: Any, capture: Capture, where: str, cls: type, mode: str
+) -> None:
+    srv = fake_jina_server_factory(api_key=None)
+    srv.script(Fault.echo(where))
+    emb = Embedder(
+        "jina-embeddings-v5-text-small", backend="api", api_key=CANARY, base_url=srv.base_url, max_retries=0
+    )
+    try:
+        with pytest.raises(cls) as info:
+            if mode == "sync":
+                emb.embed(["hello world"])
+            else:
+                asyncio.run(emb.aembed(["hello world"]))
+    finally:
+        emb.close()
+    assert type(info.value) is cls
+    check_exception(info.value)
+    check_records(capture.records)
+    # positive controls: the key went out, and httpcore logged the response headers it came back in
+    assert srv.requests[0].headers["authorization"] == f"Bearer {CANARY}"
+    heads = [r for r in capture.records if "receive_response_headers.complete" in r.getMessage()]
+    assert heads, "httpcore did not log the response headers: the log check proves nothing"
+    if where in ("header", "location", "reason"):
+        assert any("***" in r.getMessage() for r in heads)  # ... and what it logged was scrubbed
+
+
+def test_scrubbing_happens_before_cutting_and_decodes_escapes() -> None:
+    from jina_embeddings._http_policy import Scrubber
+
+    scrub = Scrubber(CANARY)
+    escaped = "".join(f"\\u{ord(c):04x}" for c in CANARY)
+    for text in (
+        "x" * 190 + CANARY,
+        f'{{"detail": "{escaped}"}}',
+        f"key={CANARY[5:]}",
+        base64.urlsafe_b64encode(CANARY.encode()).decode().rstrip("="),
+    ):
+        assert_clean(scrub(text)[:200], "scrubbed text")

@@ -1,13 +1,15 @@
-"""Chaos ingest: 2,000 documents through 30 % 429s, 3 % 503s and 5 % dropped connections.
+"""Chaos ingest with DEFAULT options: 30 % 429s, 3 % 503s, 5 % dropped connections, 20 seeds.
 
-Goal (reliability.md, goal 4): 0 lost, duplicated or misordered vectors, each equal to the
-server's deterministic vector for its text and task, in under 20 s, with the seeds logged.
+Goal (issue 12, item 3; reliability.md goal 4): with the options a user gets by default, no
+text is lost, duplicated or misordered, in sync and async, on every seed. Each vector must
+equal the server's deterministic vector for its text and task; every text must have been
+embedded by exactly one successful request. The 429s carry a short ``Retry-After`` (50 ms)
+and backoff is patched fast (conftest), so the wall time stays small; the seeds are printed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import Counter
 from typing import Any
@@ -18,49 +20,47 @@ import pytest
 from jina_testkit.fake_api import expected_vector
 
 V5 = "jina-embeddings-v5-text-small"
-N_DOCS = 2000
-DIMS = 64
-log = logging.getLogger(__name__)
+N_DOCS = 1000  # 8 requests of the default 128 texts
+SEEDS = list(range(1, 21))
+WORDS = ["berlin", "paris", "vector", "index", "ünïcödé", "שלום", "مرحبا", "日本語", "emoji🙂", "tab\there"]
+TOTALS: Counter[str] = Counter()
 
 
-@pytest.mark.parametrize(("mode", "seed"), [("sync", 1234), ("async", 4321)])
-def test_chaos_ingest_loses_nothing(
-    srv: Any, make: Any, helpers: Any, mode: str, seed: int, capsys: pytest.CaptureFixture[str]
-) -> None:
-    print(f"chaos seeds: fault schedule seed={seed}, corpus seed={seed}")  # shown on failure
-    log.warning("chaos seeds: fault schedule seed=%d", seed)
+def corpus(seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
-    words = [
-        "berlin",
-        "paris",
-        "vector",
-        "index",
-        "ünïcödé",
-        "שלום",
-        "مرحبا",
-        "日本語",
-        "emoji🙂",
-        "tab\there",
-    ]
-    texts = [f"doc {i}: " + " ".join(rng.choice(words, size=int(rng.integers(1, 12)))) for i in range(N_DOCS)]
-    srv.set_fault_rates(rate_429=0.30, rate_503=0.03, rate_drop=0.05, retry_after="0", seed=seed)
-    # 12 retries: a batch fails for good with p = 0.38**13 ~ 3e-6; 63 batches of 32.
-    emb = make(batch_size=32, max_retries=12, dimensions=DIMS)
+    return [f"doc {i}: " + " ".join(rng.choice(WORDS, size=int(rng.integers(1, 12)))) for i in range(N_DOCS)]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_chaos_ingest_with_default_options_loses_nothing(
+    srv: Any, make: Any, helpers: Any, mode: str, seed: int
+) -> None:
+    print(f"chaos seed={seed} mode={mode}")  # shown on failure
+    texts = corpus(seed)
+    srv.set_fault_rates(rate_429=0.30, rate_503=0.03, rate_drop=0.05, retry_after="0.05", seed=seed * 7919)
+    emb = make()  # DEFAULT options: only the server's address and key are given
 
     start = time.perf_counter()
     out = emb.embed(texts) if mode == "sync" else asyncio.run(emb.aembed(texts))
     elapsed = time.perf_counter() - start
 
-    assert out.vectors.shape == (N_DOCS, DIMS)
-    expected = np.stack([expected_vector(V5, "retrieval.passage", t, DIMS) for t in texts])
+    assert out.vectors.shape == (N_DOCS, 1024)
+    expected = np.stack([expected_vector(V5, "retrieval.passage", t) for t in texts])
     cosines = np.sum(out.vectors * expected, axis=1)
     assert cosines.min() > 0.9999, f"row {int(cosines.argmin())} is not the vector of its text"
-    # faults really happened, and every text was embedded by exactly one successful request
     requests = helpers.embed_requests(srv)
-    outcomes = Counter(r.outcome for r in requests)
-    assert outcomes["status:429"] >= 10 and outcomes["status:503"] >= 1 and outcomes["drop"] >= 1, outcomes
     served = Counter(t for r in requests if r.outcome == "ok" for t in r.body["input"])
-    assert served == Counter(texts)
+    assert served == Counter(texts)  # each text embedded by exactly one successful request
     assert out.usage.total_tokens == sum(len(t.split()) for t in texts)
-    assert elapsed < 20.0, elapsed
-    print(f"chaos {mode}: {len(requests)} requests {dict(outcomes)} in {elapsed:.2f} s")
+    assert elapsed < 5.0, elapsed
+    TOTALS.update(r.outcome for r in requests)
+    TOTALS["runs"] += 1
+
+
+def test_chaos_faults_really_happened() -> None:
+    """Across the 40 runs above, every kind of fault was injected many times (runs last)."""
+    if TOTALS["runs"] < 2 * len(SEEDS):
+        pytest.skip("runs only after the whole chaos matrix")
+    assert TOTALS["status:429"] >= 40 and TOTALS["status:503"] >= 3 and TOTALS["drop"] >= 5, TOTALS
+    print(f"chaos totals over {TOTALS['runs']} runs: {dict(TOTALS)}")

@@ -45,6 +45,7 @@ def test_surviving_rows_have_the_requested_precision_and_width(
         dimensions=32,
         precision=precision,
         quantization_ranges=ranges,
+        max_retries=2,
     )
     srv.script(Fault.slow(0.0), *[Fault.status(503)] * 3)  # batch 0 ok, batch 1 fails 3 times, batch 2 ok
     with pytest.raises(PartialBatchError) as info:

@@ -3,7 +3,9 @@
 Statuses, dropped connections and hangs come from the real loopback server (its request log
 counts the attempts); exceptions a server cannot produce on demand (write/pool timeouts,
 proxy and protocol errors) come from an ``httpx.MockTransport`` that counts its calls.
-Default ``max_retries=2``: a retried failure costs 3 attempts, a final one 1.
+Rows pass ``max_retries`` explicitly (the default is 5): a retried error with
+``max_retries=2`` costs 3 attempts, a final one 1. 429 rate windows do not count against
+``max_retries``; they are bounded by ``max_rate_limit_wait`` (seconds).
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ FORBIDDEN = {"detail": "Forbidden", "code": "AUTHZ_FORBIDDEN"}
 RETRIED = [
     (408, APIStatusError),
     (409, ConflictError),
-    (429, RateLimitError),
     (500, InternalServerError),
     (502, InternalServerError),
     (503, InternalServerError),
@@ -53,9 +54,24 @@ RETRIED = [
     (529, InternalServerError),
 ]
 
+RATE_WORDS = {"detail": "Rate limit: quota for this window is spent", "code": "RATE_TOKEN_LIMIT_EXCEEDED"}
+OPENAI_RATE = {"error": {"message": "Rate limit reached for requests", "code": "rate_limit_exceeded"}}
+GOOGLE_MINUTE = {"error": {"message": "Quota exceeded: requests per minute", "status": "RESOURCE_EXHAUSTED"}}
+GOOGLE_DAY = {"error": {"message": "Quota exceeded for requests per day", "code": "RESOURCE_EXHAUSTED"}}
+JINA_BALANCE_429 = {"detail": "Not enough tokens left", "code": "AUTHZ_INSUFFICIENT_BALANCE"}
+FAST = {"retry-after-ms": "5"}
+
 # (id, scripted faults, max_retries, expected attempts, expected error class or None for success)
 STATUS_ROWS: list[tuple[str, list[Fault], int, int, type[Exception] | None]] = [
     *[(f"{code}-once-then-ok", [Fault.status(code)], 2, 2, None) for code, _ in RETRIED],
+    ("429-once-then-ok", [Fault.status(429, headers=FAST)], 2, 2, None),
+    # rate windows do not spend max_retries: five 429s with max_retries=0 still succeed
+    ("429x5-max-retries-0", [Fault.status(429, headers=FAST)] * 5, 0, 6, None),
+    ("429-rate-code-quota-words", [Fault.status(429, body=RATE_WORDS, headers=FAST)], 0, 2, None),
+    ("429-openai-rate-limit", [Fault.status(429, body=OPENAI_RATE, headers=FAST)], 0, 2, None),
+    ("429-resource-exhausted-minute", [Fault.status(429, body=GOOGLE_MINUTE, headers=FAST)], 0, 2, None),
+    ("429-resource-exhausted-day", [Fault.status(429, body=GOOGLE_DAY)], 2, 1, InsufficientBalanceError),
+    ("429-jina-balance-code", [Fault.status(429, body=JINA_BALANCE_429)], 2, 1, InsufficientBalanceError),
     *[(f"{code}-always", [Fault.status(code)] * 3, 2, 3, cls) for code, cls in RETRIED],
     ("400", [Fault.status(400)], 2, 1, BadRequestError),
     ("401", [Fault.status(401)], 2, 1, AuthenticationError),
@@ -88,7 +104,7 @@ STATUS_ROWS: list[tuple[str, list[Fault], int, int, type[Exception] | None]] = [
         2,
         None,
     ),
-    ("429-retry-after-61", [Fault.status(429, headers={"Retry-After": "61"})], 2, 1, RateLimitError),
+    ("429-retry-after-over-budget", [Fault.status(429, headers={"Retry-After": "61"})], 2, 1, RateLimitError),
     ("503-retry-after-120", [Fault.status(503, headers={"Retry-After": "120"})], 2, 1, InternalServerError),
     ("429-retry-after-ms-5", [Fault.status(429, headers={"retry-after-ms": "5"})], 2, 2, None),
     ("503-max-retries-0", [Fault.status(503)], 0, 1, InternalServerError),
@@ -116,7 +132,7 @@ def test_attempts_per_status(
     error: type[Exception] | None,
 ) -> None:
     srv.script(*faults)
-    emb = make(max_retries=max_retries, dimensions=32)
+    emb = make(max_retries=max_retries, dimensions=32, max_rate_limit_wait=30.0)
     if error is None:
         out = emb.embed(["one text", "two texts"])
         np.testing.assert_allclose(
@@ -135,8 +151,22 @@ def test_attempts_per_status(
 def test_rate_limit_error_carries_retry_after(srv: Any, make: Any) -> None:
     srv.script(Fault.status(429, headers={"Retry-After": "90"}))
     with pytest.raises(RateLimitError) as info:
-        make().embed(["x y"])
-    assert info.value.retry_after == 90.0 and info.value.retries_taken == 0
+        make(max_rate_limit_wait=30.0).embed(["x y"])
+    assert info.value.retry_after == pytest.approx(90.0, abs=0.5) and info.value.retries_taken == 0
+    assert info.value.stops_call and "max_rate_limit_wait=30" in str(info.value)
+
+
+def test_rate_window_wait_is_bounded_by_its_budget_not_by_max_retries(
+    srv: Any, make: Any, helpers: Any
+) -> None:
+    srv.script(*[Fault.status(429, headers={"retry-after-ms": "50"})] * 100)
+    start = time.perf_counter()
+    with pytest.raises(RateLimitError) as info:
+        make(max_retries=0, max_rate_limit_wait=0.3).embed(["x y"])
+    elapsed = time.perf_counter() - start
+    assert 0.25 <= elapsed < 1.5, elapsed
+    assert 4 <= len(helpers.embed_requests(srv)) <= 8  # ~0.3 s / 50 ms, not 1 (max_retries=0)
+    assert info.value.stops_call
 
 
 def test_retry_after_is_waited_for(srv: Any, make: Any) -> None:
@@ -176,7 +206,7 @@ def test_attempts_per_exception(
         raise exc
 
     sync_t, async_t = helpers.mock_transports(handler)
-    emb = make(transport=sync_t, async_transport=async_t)
+    emb = make(transport=sync_t, async_transport=async_t, max_retries=2)
     with pytest.raises(cls) as info:
         if mode == "sync":
             emb.embed(["x y"])
@@ -246,7 +276,7 @@ def test_redirects_are_not_followed(make: Any, helpers: Any) -> None:
 # -- batches that fail for good -----------------------------------------------------------------
 def test_one_failed_batch_raises_partial_with_the_other_vectors(srv: Any, make: Any, helpers: Any) -> None:
     texts = [f"text number {i}" for i in range(6)]
-    emb = make(batch_size=2, max_concurrency=1, dimensions=32)
+    emb = make(batch_size=2, max_concurrency=1, dimensions=32, max_retries=2)
     srv.script(Fault.slow(0.0), *[Fault.status(503)] * 3)  # batch 0 ok, batch 1 fails 3 times, batch 2 ok
     with pytest.raises(PartialBatchError) as info:
         emb.embed(texts)

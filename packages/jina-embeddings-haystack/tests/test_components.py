@@ -215,7 +215,7 @@ def test_ranker_empty_documents_and_bad_values():
         "documents": [],
         "meta": {"model": "jina-reranker-v3", "usage": {"prompt_tokens": 0, "total_tokens": 0}},
     }
-    with pytest.raises(InvalidInputError, match="top_n"):
+    with pytest.raises(InvalidInputError, match="top_k must be an integer >= 1"):
         ranker.run(query=QUERY, documents=RANK_DOCS, top_k=0)
     with pytest.raises(InvalidInputError, match="query"):
         ranker.run(query="  ", documents=RANK_DOCS)
@@ -264,7 +264,7 @@ def test_bad_settings_fail_at_warm_up_with_core_errors():
         JinaDocumentEmbedder(backend="fake", precision="int4").warm_up()
     with pytest.raises(InvalidInputError, match="task"):
         JinaTextEmbedder(backend="fake", task="summarization").warm_up()  # the core names the valid tasks
-    with pytest.raises(InvalidInputError, match="only apply to backend='local'"):
+    with pytest.raises(InvalidInputError, match="only applies to backend=.local."):
         JinaTextEmbedder(backend="fake", device="cpu").warm_up()
 
 
@@ -291,7 +291,14 @@ def test_component_device_is_accepted_and_stored_as_a_string():
     embedder = JinaDocumentEmbedder(backend="local", device=ComponentDevice.from_str("cpu"))
     assert embedder.device == "cpu"
     assert embedder.to_dict()["init_parameters"]["device"] == "cpu"
-    assert JinaRanker(device="cuda:1").device == "cuda:1"
+    assert JinaRanker(device="cpu").device == "cpu"
+    # a device this torch build cannot have fails when the pipeline is built, as every setting does
+    import torch
+
+    if torch.version.cuda is None:
+        with pytest.raises(InvalidInputError) as info:
+            JinaRanker(device=ComponentDevice.from_str("cuda:1"))
+        assert info.value.field == "device"
     device_map = ComponentDevice.from_multiple(DeviceMap({"layer": Device.cpu()}))
     with pytest.raises(InvalidInputError, match="device maps"):
         JinaTextEmbedder(device=device_map)
@@ -307,3 +314,14 @@ def test_run_async_of_many_components_overlaps():
     results = asyncio.run(main())
     expected = core_fake().embed_documents([f"text {i}" for i in range(8)]).vectors
     np.testing.assert_allclose([r["documents"][0].embedding for r in results], expected, rtol=0, atol=1e-7)
+
+
+def test_top_k_errors_name_top_k():
+    with pytest.raises(InvalidInputError) as info:
+        JinaRanker(backend="fake", top_k=0)
+    assert info.value.field == "top_k" and "top_k must be an integer >= 1, got 0" in str(info.value)
+    assert "top_n" not in str(info.value)
+    ranker = JinaRanker(backend="fake")
+    with pytest.raises(InvalidInputError, match="top_k must be") as run_info:
+        ranker.run(query="q", documents=[Document(content="a")], top_k=-1)
+    assert run_info.value.field == "top_k"

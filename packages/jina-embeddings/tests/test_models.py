@@ -75,7 +75,7 @@ def test_unknown_name_lists_registry() -> None:
 
 
 def test_kind_mismatch() -> None:
-    with pytest.raises(ModelNotFoundError, match="reranker model, not a embedding"):
+    with pytest.raises(ModelNotFoundError, match="is a reranker model, not an embedding model"):
         get_spec("jina-reranker-v3", kind="embedding")
 
 

@@ -42,7 +42,7 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ("kwargs", "field", "message"),
     [
         ({"precision": "int4"}, "precision", "Unknown precision 'int4'"),
-        ({"dimensions": 0}, "dimensions", "integer in >= 1"),
+        ({"dimensions": 0}, "dimensions", "must be an integer >= 1, got 0"),
         ({"dimensions": 100}, "dimensions", "not a Matryoshka size"),
         ({"dimensions": 2048}, "dimensions", "not a Matryoshka size"),
         ({"dimensions": True}, "dimensions", "integer"),
@@ -55,7 +55,7 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ({"dtype": "int8"}, "dtype", "dtype must be"),
         ({"backend": "cloud"}, "backend", "Unknown backend"),
         ({"merge_adapters": 1}, "merge_adapters", "True or False"),
-        ({"timeout": 5}, "timeout", "only apply to remote"),
+        ({"timeout": 5}, "timeout", "timeout only applies to remote"),
         ({"base_url": "ftp://x"}, "base_url", "http:// or https://"),
     ],
 )
@@ -70,7 +70,7 @@ def test_bad_option_fails_at_construction(
 
 
 def test_local_options_rejected_for_remote() -> None:
-    with pytest.raises(InvalidInputError, match="device only apply to backend='local'"):
+    with pytest.raises(InvalidInputError, match="device only applies to backend=.local."):
         Embedder("jina-embeddings-v5-text-small", backend="fake", device="cuda")
 
 
@@ -200,3 +200,22 @@ def test_unpickled_without_argument_key_fails_on_use_not_on_load(fake_jina_serve
     with pytest.raises(InvalidInputError, match="unpickled but its backend could not be rebuilt"):
         clone.embed_query("x")  # ... and the first use says why
     clone.close()
+
+
+def test_messages_read_right() -> None:
+    """Wording a user sees first: model names quoted once, articles, no hint to embed a document as a query."""
+    from jina_embeddings import Reranker
+
+    with pytest.raises(InvalidInputError) as info:
+        Embedder("jina-embeddings-v3", backend="api", api_key="k", dimensions=4096)
+    assert "jina-embeddings-v3's native size" in str(info.value) and "''s" not in str(info.value)
+    with pytest.raises(InvalidInputError, match="is a reranker model, not an embedding model"):
+        Embedder("jina-reranker-v3", backend="fake")
+    with pytest.raises(InvalidInputError) as bare:
+        Embedder(backend="fake").embed_documents("one document")  # type: ignore[arg-type]
+    assert "wrap it in a list: ['one document']" in str(bare.value) and "embed_query" not in str(bare.value)
+    with pytest.raises(InvalidInputError) as blank:
+        Reranker(backend="fake").rerank("q", ["fine", "  "])
+    assert "nothing in it to embed or score" in str(blank.value) and "embedding of it" not in str(blank.value)
+    with pytest.raises(InvalidInputError, match=r"timeout, max_retries only apply to"):
+        Embedder(backend="fake", timeout=5, max_retries=3)

@@ -154,7 +154,7 @@ def test_model_name_is_an_alias_of_model() -> None:
 def test_bad_options_fail_at_construction_with_the_core_errors() -> None:
     with pytest.raises(InvalidInputError, match="precision"):
         JinaEmbedding(backend="fake", precision="int4")
-    with pytest.raises(InvalidInputError, match="only apply to remote"):
+    with pytest.raises(InvalidInputError, match="max_retries only applies to remote"):
         JinaEmbedding(backend="local", max_retries=7)
     with pytest.raises(InvalidInputError, match="API key"):
         JinaEmbedding(backend="api")  # the hosted API without a key

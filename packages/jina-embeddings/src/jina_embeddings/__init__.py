@@ -15,7 +15,8 @@ from __future__ import annotations
 from ._apikey import APIKey
 from ._backends.table import default_batch_sizes
 from ._embedder import DEFAULT_MODEL, Embedder, TruncationWarning
-from ._models import MODELS, ModelSpec, get_spec, list_models
+from ._frontend import RemoteBackendWarning
+from ._models import MODELS, ModelSpec, UnregisteredModelWarning, get_spec, list_models
 from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
 from ._quantize import PRECISIONS
 from ._reranker import DEFAULT_RERANKER, Reranker
@@ -79,6 +80,7 @@ __all__ = [
     "PartialBatchError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RemoteBackendWarning",
     "RemoteOptions",
     "RequestTooLargeError",
     "RerankOptions",
@@ -91,6 +93,7 @@ __all__ = [
     "TaskBinding",
     "TruncationWarning",
     "UnprocessableEntityError",
+    "UnregisteredModelWarning",
     "Usage",
     "__version__",
     "get_spec",

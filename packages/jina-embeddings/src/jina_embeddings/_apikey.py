@@ -30,9 +30,15 @@ class APIKey:
     def __init__(self, value: str, *, source: str = "argument") -> None:
         if not isinstance(value, str) or not value.strip():
             raise InvalidInputError("api_key must be a non-empty string.", field="api_key")
-        if any(c in value for c in "\r\n"):
-            raise InvalidInputError("api_key must not contain line breaks.", field="api_key")
-        self._value = value.strip()
+        value = value.strip()
+        if not all("!" <= c <= "~" for c in value):
+            # The key is not shown: a message, a traceback or an encoding error would leak it.
+            raise InvalidInputError(
+                "api_key contains a space, line break, control or non-ASCII character, which an "
+                "HTTP header cannot carry; check how it was copied (the key is not shown).",
+                field="api_key",
+            )
+        self._value = value
         self.source = source
 
     def get_secret_value(self) -> str:

@@ -20,7 +20,7 @@ from typing_extensions import Unpack
 
 from . import _calibration
 from ._backends.base import BackendOutput, BackendPartialFailure, EmbedRequest
-from ._frontend import Frontend, signature_with_options
+from ._frontend import Frontend, logger, signature_with_options
 from .errors import InvalidInputError, PartialBatchError
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class Embedder(Frontend):
     def _check_own_options(self, options: Any) -> EmbedOptions:
         alias = api_task_alias(self.spec, options.task) if isinstance(options.task, str) else None
         self._alias = (options.task, alias[1]) if alias is not None and alias[1] is not None else None
-        return options.for_model(self.spec, self._row)  # type: ignore[no-any-return]
+        return options.for_model(self.spec, self._row)
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -272,6 +272,7 @@ class Embedder(Frontend):
             dimensions=dims,
             task=request.binding.task,
             role=request.binding.role.value,
+            binding=request.binding,
         )
 
     def _float_vectors(self, request: EmbedRequest, out: BackendOutput) -> np.ndarray:
@@ -294,15 +295,33 @@ class Embedder(Frontend):
             vectors = quantize(floats, request.precision, self._ranges_for(request, floats))
         if out.truncated:
             self._warn_truncation(out.truncated, len(request.texts))
+        b = request.binding
+        logger.debug(
+            "embedded %d texts: model=%s backend=%s role=%s task=%s adapter=%s prompt=%r api_task=%s "
+            "dimensions=%s precision=%s truncated=%d",
+            len(request.texts),
+            out.model,
+            self.backend_name,
+            b.role.value,
+            b.task,
+            b.adapter,
+            b.prompt,
+            b.api_task,
+            dims,
+            request.precision,
+            out.truncated,
+        )
         return Embeddings(
             vectors=vectors,
             model=out.model,
             usage=out.usage,
             precision=request.precision,
             dimensions=dims,
-            task=request.binding.task,
-            role=request.binding.role.value,
+            task=b.task,
+            role=b.role.value,
             truncated=out.truncated,
+            truncated_indices=out.truncated_indices,
+            binding=b,
         )
 
     @contextmanager

@@ -12,19 +12,22 @@ Everything that depends on the backend reads its row in :mod:`jina_embeddings._b
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import threading
+import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ._apikey import APIKey, KeyRef, resolve_api_key
 from ._backends.table import BackendConfig, BackendRow, backend_row
-from ._models import ModelSpec, get_spec
+from ._models import ModelSpec, get_spec, remote_spec
 from ._options import Kind, LocalOptions, RemoteOptions, option_specs, split_options
-from .errors import InvalidInputError
+from .errors import InvalidInputError, ModelNotFoundError
 
-__all__ = ["Frontend", "choose_backend", "logger", "signature_with_options"]
+__all__ = ["Frontend", "RemoteBackendWarning", "choose_backend", "logger", "signature_with_options"]
 
 logger = logging.getLogger("jina_embeddings")
 
@@ -36,8 +39,32 @@ def choose_backend(backend: str | None, *, api_key: APIKey | None, remote: Remot
     if remote.base_url is not None:
         return "api", "auto: base_url given"
     if api_key is not None:
+        if api_key.source.startswith("env:"):
+            _warn_env_key_once(api_key.source[4:])
         return "api", f"auto: API key from {api_key.source}"
     return "local", "auto: no API key and no base_url"
+
+
+class RemoteBackendWarning(UserWarning):
+    """``backend=None`` chose the Jina API because an API key is set in the environment."""
+
+
+_env_key_warned = False
+
+
+def _warn_env_key_once(variable: str) -> None:
+    """Say once per process that texts will leave the machine because of an environment variable."""
+    global _env_key_warned
+    if _env_key_warned:
+        return
+    _env_key_warned = True
+    warnings.warn(
+        f"backend=None chose 'api' because {variable} is set: texts are sent to the Jina API (or "
+        "base_url). Pass backend='local' to keep them on this machine, or backend='api' to say "
+        "that this is what you want (and silence this warning). Shown once per process.",
+        RemoteBackendWarning,
+        stacklevel=5,
+    )
 
 
 def signature_with_options(init: Any, kind: Kind) -> inspect.Signature:
@@ -84,12 +111,12 @@ class Frontend:
         own = self._options_class(**groups.get("embed", groups.get("rerank", {})))
         self.local_options = LocalOptions(**groups["local"])
         self.remote_options = RemoteOptions(**groups["remote"])
-        self.spec: ModelSpec = get_spec(model, kind=self._kind)
         self._api_key = KeyRef(resolve_api_key(api_key))
         self.backend_name, self._backend_reason = choose_backend(
             backend, api_key=self._api_key.key, remote=self.remote_options
         )
         self._row: BackendRow = backend_row(self.backend_name)
+        self.spec: ModelSpec = self._resolve_spec(model)
         self._check_backend_options()
         self.options: Any = self._check_own_options(own)
         self._transports = (transport, async_transport)
@@ -97,6 +124,15 @@ class Frontend:
         self._backend: Any = self._make_backend()
 
     # -- construction -------------------------------------------------------------------
+    def _resolve_spec(self, model: Any) -> ModelSpec:
+        """The registry's spec; on a remote backend an unknown name is sent as given (warned once)."""
+        try:
+            return get_spec(model, kind=self._kind)
+        except ModelNotFoundError:
+            if self._row.options != "remote" or not isinstance(model, str) or "/" in model:
+                raise
+            return remote_spec(model, kind=self._kind)
+
     def _check_own_options(self, options: Any) -> Any:
         """Check this object's own options against the model and backend (subclasses)."""
         return options
@@ -111,8 +147,9 @@ class Frontend:
             changed = _changed(options) if row.options != family else []
             if changed:
                 where = "remote backends ('api', 'openai')" if family == "remote" else "backend='local'"
+                verb = "applies" if len(changed) == 1 else "apply"
                 raise InvalidInputError(
-                    f"{', '.join(changed)} only apply to {where}, not backend={name!r}.", field=changed[0]
+                    f"{', '.join(changed)} only {verb} to {where}, not backend={name!r}.", field=changed[0]
                 )
         if row.needs_base_url and self.remote_options.base_url is None:
             raise InvalidInputError(
@@ -120,6 +157,13 @@ class Frontend:
             )
 
     def _make_backend(self) -> Any:
+        backend = self._new_backend()
+        # Dropping the object without close() releases its connections (no "unclosed socket"
+        # ResourceWarning); close() runs the same finalizer once, explicitly.
+        self._finalizer = weakref.finalize(self, _close_quietly, backend)
+        return backend
+
+    def _new_backend(self) -> Any:
         cls = self._row.backend_class(self._kind)
         transport, async_transport = self._transports
         return cls(
@@ -152,7 +196,11 @@ class Frontend:
         self._backend.warm_up()
 
     def close(self) -> None:
-        """Release HTTP connections (remote). Local models stay cached for other users."""
+        """Release HTTP connections (remote). Local models stay cached for other users.
+
+        Also done when the object is garbage-collected; ``with Embedder(...) as emb:`` closes
+        at the end of the block."""
+        self._finalizer.detach()
         self._backend.close()
 
     async def aclose(self) -> None:
@@ -171,7 +219,7 @@ class Frontend:
         await self.aclose()
 
     # -- pickling: settings travel; live resources are rebuilt; the key follows KeyRef's rule --
-    _TRANSIENT = ("_backend", "_lock", "_transports")
+    _TRANSIENT = ("_backend", "_lock", "_transports", "_finalizer")
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -184,6 +232,13 @@ class Frontend:
             self._backend = self._make_backend()
         except InvalidInputError as exc:  # e.g. the hosted API, its key given as an argument
             self._backend = _UnusableBackend(type(self).__name__, exc)
+            self._finalizer = weakref.finalize(self, _close_quietly, self._backend)
+
+
+def _close_quietly(backend: Any) -> None:
+    """Finalizer: close ``backend``'s sync connections; nothing to report at garbage collection."""
+    with contextlib.suppress(Exception):  # a finalizer must not raise (interpreter shutdown)
+        backend.close()
 
 
 class _UnusableBackend:

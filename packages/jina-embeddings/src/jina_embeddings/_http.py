@@ -1,38 +1,44 @@
-"""The one HTTP layer of the remote backends: pooled clients, retries, typed errors, concurrency.
+"""The one HTTP layer of the remote backends: pooled clients, pacing, retries, deadlines, errors.
 
-The logic is sans-I/O and shared by sync and async; only two short loops do I/O:
+The decisions are sans-I/O and shared by sync and async; only the send loops do I/O:
 
-* :class:`~jina_embeddings._http_policy.RetryPolicy` decides, without I/O, whether a status
-  or exception is retried and how long to wait (``min(0.5 * 2**n, 8) * U(0.75, 1]``, or the
-  server's ``Retry-After`` when it is at most 60 s; a longer hint fails at once); the same
-  module maps responses to typed errors.
-* :class:`Attempts` is the state of one logical request: it turns each httpx response or
-  exception into a :class:`Reply`, a delay before the next attempt, or the typed error of
-  :mod:`jina_embeddings.errors` (with ``status_code``, ``request_id``, ``retries_taken``
-  and a scrubbed body).
-* :meth:`HTTPClient.post` / :meth:`HTTPClient.apost` are the I/O loops (they differ only in
+* :mod:`._http_policy` decides what is retried and how long to wait: a 429 is a *rate window*
+  (waited for, bounded by ``max_rate_limit_wait``, not counted in ``max_retries``) unless its
+  code says the balance is spent; 408/409/5xx and dropped connections are *errors* (backoff
+  ``min(0.5 * 2**n, 8) * U(0.75, 1]``, at most ``max_retries``); it builds the typed errors.
+* :mod:`._http_limits` holds what one client shares across threads and event loops: one
+  ``max_concurrency`` bound (:class:`~._http_limits.Slots`) and one rate governor
+  (:class:`~._http_limits.RateGovernor`) that paces every request of the Embedder.
+* :mod:`._http_net` makes ``timeout`` the wall-clock limit of a whole attempt (a trickling
+  server cannot extend it) and makes in-flight requests notice a cancelled call within
+  ``IO_SLICE``; :mod:`._http_body` bounds the bytes and the JSON of every response.
+* :class:`Attempts` is the state of one logical request across its attempts.
+  :meth:`HTTPClient.post` / :meth:`HTTPClient.apost` are the I/O loops (they differ only in
   ``await``); :meth:`HTTPClient.map` / :meth:`HTTPClient.amap` fan the batches of one call
-  out over at most ``max_concurrency`` requests in flight, keeping input order.
+  out, keeping input order. An exception in the calling thread (``KeyboardInterrupt``) stops
+  a sync call at once: no new batch starts, in-flight ones are abandoned (their sockets
+  closed), and the exception itself is raised.
 
 The API key is read from :class:`~jina_embeddings._apikey.APIKey` only to build the
 ``Authorization`` header of the pooled clients. It never goes into a URL, a log record or an
-error; error bodies are scrubbed of it (and of anything that looks like a key) in case a
-proxy echoes it. Logging (logger ``jina_embeddings._http``, DEBUG) records method, path,
-status, attempt and delay only.
+error: everything a server sends back (headers, bodies in any JSON spelling, redirect
+targets) is scrubbed of it, and so are httpx's and httpcore's log records. Logging (logger
+``jina_embeddings.http``, DEBUG) records method, path, status, attempt and delay only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import logging
 import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -40,16 +46,21 @@ import httpx
 
 from . import _constants as C
 from ._apikey import APIKey
+from ._http_attempts import CALL, Attempts, Call, Reply
+from ._http_body import BodyError, BodyReader
+from ._http_limits import RateGovernor, Slots, Ticket
+from ._http_net import SCOPE, Abandoned, AttemptScope, install
 from ._http_policy import (
     RetryPolicy,
     Scrubber,
     connection_error,
+    install_log_scrubbing,
     is_fatal,
     parse_error_body,
     parse_retry_after,
     status_error,
 )
-from .errors import APIResponseValidationError
+from .errors import APIConnectionError, APIResponseValidationError
 
 __all__ = [
     "Attempts",
@@ -68,95 +79,7 @@ logger = logging.getLogger("jina_embeddings.http")
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-# -- one logical request ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reply:
-    """A successful response: parsed JSON, the server's request id and the retries it took."""
-
-    data: Any
-    request_id: str | None
-    retries_taken: int
-
-
-@dataclass
-class Attempts:
-    """State of one request across its attempts; see the module docstring.
-
-    ``on_response`` / ``on_exception`` return a :class:`Reply` (done) or a delay in seconds
-    (sleep, then send again), or raise the final typed error.
-    """
-
-    policy: RetryPolicy
-    method: str
-    path: str
-    scrub: Callable[[str], str]
-    retries_taken: int = field(default=0)
-
-    @property
-    def _attempt(self) -> str:
-        return f"attempt {self.retries_taken + 1}/{self.policy.max_retries + 1}"
-
-    def on_response(self, response: httpx.Response) -> Reply | float:
-        status, headers = response.status_code, response.headers
-        rid = headers.get("x-request-id") or headers.get("request-id")
-        logger.debug("%s %s -> %d (%s)", self.method, self.path, status, self._attempt)
-        if 200 <= status < 300:
-            try:
-                return Reply(json.loads(response.content), rid, self.retries_taken)
-            except ValueError:
-                preview = self.scrub(response.text[:200])
-                raise APIResponseValidationError(
-                    f"{self.method} {self.path} returned HTTP {status} with a body that is not JSON "
-                    f"({headers.get('content-type', 'no content-type')}): {preview!r}",
-                    request_id=rid,
-                    retries_taken=self.retries_taken,
-                ) from None
-        text = response.text
-        detail, code, _ = parse_error_body(text)
-        hint = parse_retry_after(headers, self.policy.now())
-        retryable = status >= 400 and RetryPolicy.status_is_retryable(status, headers, code, detail)
-        delay = self._next_delay(retryable, headers, f"HTTP {status}")
-        if delay is not None:
-            return delay
-        raise status_error(
-            status,
-            method=self.method,
-            path=self.path,
-            headers=headers,
-            body=text,
-            scrub=self.scrub,
-            retries_taken=self.retries_taken,
-            retry_after=hint,
-        )
-
-    def on_exception(self, exc: BaseException) -> float:
-        logger.debug("%s %s -> %s (%s)", self.method, self.path, type(exc).__name__, self._attempt)
-        delay = self._next_delay(RetryPolicy.exception_is_retryable(exc), {}, type(exc).__name__)
-        if delay is not None:
-            return delay
-        raise connection_error(
-            exc, method=self.method, path=self.path, retries_taken=self.retries_taken
-        ) from exc
-
-    def _next_delay(self, retryable: bool, headers: Mapping[str, str], why: str) -> float | None:
-        if not retryable or self.retries_taken >= self.policy.max_retries:
-            return None
-        delay = self.policy.delay(self.retries_taken, headers)
-        if delay is None:
-            logger.debug(
-                "%s %s: server asks to wait more than %.0f s; not retrying",
-                self.method,
-                self.path,
-                C.MAX_RETRY_AFTER,
-            )
-            return None
-        self.retries_taken += 1
-        logger.debug(
-            "retrying %s %s in %.3f s after %s (%s)", self.method, self.path, delay, why, self._attempt
-        )
-        return delay
+_Thread = threading.Thread  # the workers of a sync fan-out (tests count them)
 
 
 # -- fan-out bookkeeping shared by map/amap ---------------------------------------------------
@@ -175,6 +98,12 @@ class _FanOut:
             self._next += 1
             return self._next - 1
 
+    def stop(self, error: BaseException) -> None:
+        """No new job starts; the unsent ones get ``error``."""
+        with self._lock:
+            if self._fatal is None:
+                self._fatal = error
+
     def put(self, index: int, value: Any) -> None:
         with self._lock:
             self._results[index] = value
@@ -189,11 +118,19 @@ class _FanOut:
 
 @dataclass
 class _AsyncPool:
-    """One event loop's async client, its in-flight bound, and the generator that closes it."""
+    """One event loop's async client, the generator that closes it, and its sockets."""
 
     client: httpx.AsyncClient
-    slots: asyncio.Semaphore
     closer: AsyncGenerator[None, None]
+    tracked: list[Any]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.closer.aclose()
+
+    def shutdown_sockets(self) -> None:
+        for tracked in self.tracked:
+            tracked.shutdown_sockets()
 
 
 async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
@@ -211,6 +148,13 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _where(base_url: str) -> str:
+    parts = urllib.parse.urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname or "?"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 # -- the client -------------------------------------------------------------------------------
 class HTTPClient:
     """Pooled sync and async clients for one backend instance (created on first use).
@@ -218,9 +162,13 @@ class HTTPClient:
     Args:
         base_url: OpenAI-SDK-style root (``https://api.jina.ai/v1``).
         api_key: sent as ``Authorization: Bearer ...``; ``None`` sends no such header.
-        timeout: read and write timeout in seconds; connect: ``connect_timeout``.
-        max_retries: retries per request after the first attempt.
-        max_concurrency: requests in flight at once per instance (sync), per event loop (async).
+        timeout: wall-clock limit of one attempt (connect, send, wait, read), seconds.
+        connect_timeout: seconds to open a connection (within ``timeout``).
+        max_retries: retries per request for errors (rate windows do not count).
+        max_concurrency: requests in flight at once, all threads and event loops together.
+        call_timeout: wall-clock limit of one :meth:`map` / :meth:`amap` call (``None``: none).
+        max_rate_limit_wait: seconds one request may wait for rate windows in total.
+        requests_per_minute, tokens_per_minute: client-side pacing (``None``: none).
 
     ``transport`` / ``async_transport`` replace the network for tests (``httpx.MockTransport``).
 
@@ -238,23 +186,38 @@ class HTTPClient:
         api_key: APIKey | None,
         timeout: float = 60.0,
         connect_timeout: float = 5.0,
-        max_retries: int = 2,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
         max_concurrency: int = 4,
+        call_timeout: float | None = None,
+        max_rate_limit_wait: float = C.DEFAULT_MAX_RATE_LIMIT_WAIT,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.where = _where(self.base_url)
         self.max_concurrency = max_concurrency
         self.policy = RetryPolicy(max_retries)
+        self.attempt_timeout = timeout
+        self.call_timeout = call_timeout
+        self.max_rate_limit_wait = max_rate_limit_wait
         self.timeout = httpx.Timeout(
             connect=connect_timeout, read=timeout, write=timeout, pool=C.POOL_TIMEOUT
         )
         self.transport: httpx.BaseTransport | None = None
         self.async_transport: httpx.AsyncBaseTransport | None = None
+        self.governor = RateGovernor(
+            requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute
+        )
+        self.slots = Slots(max_concurrency)
         self._api_key = api_key
-        self._scrub = Scrubber(api_key.get_secret_value() if api_key else None)
+        self._scrub = Scrubber(api_key.get_secret_value() if api_key else None, register=True)
+        install_log_scrubbing()
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max_concurrency)
         self._client: httpx.Client | None = None
         self._apools: dict[asyncio.AbstractEventLoop, _AsyncPool] = {}
+        self._calls: set[Call] = set()
+        self._active = 0
+        self._idle = threading.Condition(self._lock)
 
     def __repr__(self) -> str:
         return (
@@ -271,6 +234,7 @@ class HTTPClient:
 
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",  # decoded here, within the response's byte budget
             "Content-Type": "application/json",
             "User-Agent": f"jina-embeddings-python/{__version__}",
         }
@@ -292,121 +256,424 @@ class HTTPClient:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(transport=self.transport, **self._client_options())
+                install(self._client)
             return self._client
 
     async def _async_pool(self) -> _AsyncPool:
         """The pool of the running event loop (pools cannot move between loops)."""
         loop = asyncio.get_running_loop()
-        with self._lock:
-            for old in [lp for lp in self._apools if lp.is_closed()]:
-                del self._apools[old]  # its pool was closed at loop shutdown, or died with it
-            pool = self._apools.get(loop)
-            if pool is None or pool.client.is_closed:
-                client = httpx.AsyncClient(transport=self.async_transport, **self._client_options())
-                pool = self._apools[loop] = _AsyncPool(
-                    client, asyncio.Semaphore(self.max_concurrency), _close_at_loop_shutdown(client)
-                )
-                fresh = True
-            else:
-                fresh = False
-        if fresh:
-            await anext(pool.closer)  # registers with the loop: asyncio.run() closes it at the end
-        return pool
+        while True:
+            with self._lock:
+                for old in [lp for lp in self._apools if lp.is_closed()]:
+                    self._apools.pop(old).shutdown_sockets()  # a loop closed without closing its pool
+                pool = self._apools.get(loop)
+                fresh = pool is None or pool.client.is_closed
+                if fresh:
+                    client = httpx.AsyncClient(transport=self.async_transport, **self._client_options())
+                    pool = self._apools[loop] = _AsyncPool(
+                        client, _close_at_loop_shutdown(client), install(client)
+                    )
+            assert pool is not None
+            if not fresh:
+                return pool
+            try:
+                await anext(pool.closer)  # registers with the loop: asyncio.run() closes it at the end
+                return pool
+            except StopAsyncIteration:  # closed by close() before it started; make another
+                continue
 
     def warm_up(self) -> None:
         """Create the sync pool now (connections still open on the first request)."""
         self._sync_client()
 
     def close(self) -> None:
-        """Close the sync pool. Async pools close with :meth:`aclose`, or when their event
-        loop shuts down (``asyncio.run`` finalizes them)."""
-        with self._lock:
-            client, self._client = self._client, None
-            for loop in [lp for lp in self._apools if lp.is_closed()]:
-                del self._apools[loop]  # closed at that loop's shutdown, or died with it
-        if client is not None:
-            client.close()
+        """Close every pool this client opened, sync and async (in any event loop).
+
+        Requests in flight on other threads or loops fail with ``APIConnectionError``; they
+        notice within ``IO_SLICE`` and close their sockets. The client can be used again
+        afterwards (new pools open on the next request).
+        """
+        pools = self._shut_down()
+        for loop, pool in pools:
+            self._close_pool_elsewhere(loop, pool)
 
     async def aclose(self) -> None:
-        """Close the pool of the running event loop and the sync pool."""
+        """:meth:`close`, awaiting the running loop's pool."""
         loop = asyncio.get_running_loop()
         with self._lock:
             pool = self._apools.pop(loop, None)
+        pools = self._shut_down()
+        end = time.monotonic() + C.ABANDON_GRACE
+        while self._active and time.monotonic() < end:
+            await asyncio.sleep(C.RATE_POLL)
         if pool is not None:
-            await pool.closer.aclose()
-        self.close()
+            await pool.aclose()
+        for other, other_pool in pools:
+            self._close_pool_elsewhere(other, other_pool)
 
-    # -- one request: the only I/O, sync and async ------------------------------------------
-    def post(self, path: str, body: Mapping[str, Any]) -> Reply:
-        """POST ``body`` as JSON to ``{base_url}{path}`` with retries; see :class:`Attempts`."""
-        content, attempts, client = _encode(body), self._attempts(path), self._sync_client()
-        while True:
-            try:
-                with self._slots:
-                    response = client.post(path, content=content)
-            except httpx.RequestError as exc:
-                step: Reply | float = attempts.on_exception(exc)
-            else:
-                step = attempts.on_response(response)
-            if isinstance(step, Reply):
-                return step
-            time.sleep(step)
+    def _shut_down(self) -> list[tuple[asyncio.AbstractEventLoop, _AsyncPool]]:
+        """Cancel the calls in flight, close the sync pool; return the async pools to close."""
+        with self._lock:
+            calls = list(self._calls)
+            client, self._client = self._client, None
+            pools = list(self._apools.items())
+            self._apools.clear()
+        for call in calls:
+            call.cancel.cancel("closed")
+        try:
+            in_a_loop = asyncio.get_running_loop() is not None
+        except RuntimeError:
+            in_a_loop = False
+        if calls and not in_a_loop:  # (a loop's own requests cannot progress while we block it)
+            with self._idle:
+                self._idle.wait_for(lambda: self._active == 0, C.ABANDON_GRACE)
+        if client is not None:
+            client.close()
+        return pools
 
-    async def apost(self, path: str, body: Mapping[str, Any]) -> Reply:
-        """Async :meth:`post`."""
-        content, attempts, pool = _encode(body), self._attempts(path), await self._async_pool()
-        while True:
-            try:
-                async with pool.slots:
-                    response = await pool.client.post(path, content=content)
-            except httpx.RequestError as exc:
-                step: Reply | float = attempts.on_exception(exc)
-            else:
-                step = attempts.on_response(response)
-            if isinstance(step, Reply):
-                return step
-            await asyncio.sleep(step)
+    @staticmethod
+    def _close_pool_elsewhere(loop: asyncio.AbstractEventLoop, pool: _AsyncPool) -> None:
+        """Close an async pool from outside its loop: on the loop if it runs, else its sockets."""
+        if loop.is_closed() or not loop.is_running():
+            pool.shutdown_sockets()
+            return
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is loop:
+            loop.create_task(pool.aclose())
+            return
+        future = asyncio.run_coroutine_threadsafe(pool.aclose(), loop)
+        try:
+            future.result(C.ABANDON_GRACE)
+        except Exception:  # noqa: BLE001 - the loop is stuck or gone: cut its connections instead
+            pool.shutdown_sockets()
+
+    # -- calls ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _call(self, *, fresh: bool) -> Iterator[Call]:
+        """The call in force (a :meth:`map`'s), or a new one registered for :meth:`close`."""
+        current = CALL.get()
+        if not fresh and current is not None and current.owner is self:
+            yield current
+            return
+        call = Call(self, self.call_timeout)
+        with self._lock:
+            self._calls.add(call)
+        token = CALL.set(call)
+        try:
+            yield call
+        finally:
+            CALL.reset(token)
+            with self._lock:
+                self._calls.discard(call)
 
     def _attempts(self, path: str) -> Attempts:
-        return Attempts(self.policy, "POST", urllib.parse.urlsplit(self.base_url).path + path, self._scrub)
+        return Attempts(
+            self.policy,
+            "POST",
+            urllib.parse.urlsplit(self.base_url).path + path,
+            self._scrub,
+            where=self.where,
+            governor=self.governor,
+            max_rate_wait=self.max_rate_limit_wait,
+        )
+
+    def _scope(self, call: Call) -> AttemptScope:
+        deadline = min(time.monotonic() + self.attempt_timeout, call.deadline)
+        return AttemptScope(deadline, call.cancel, self.attempt_timeout)
+
+    def _activity(self, delta: int) -> None:
+        with self._idle:
+            self._active += delta
+            if not self._active:
+                self._idle.notify_all()
+
+    @staticmethod
+    def _reader(response: httpx.Response, max_bytes: int | None) -> tuple[BodyReader, bytes | None]:
+        """A reader for the response's body, and the body itself if the transport already
+        loaded it (in-memory transports such as ``httpx.MockTransport``; httpx decoded it)."""
+        ok = 200 <= response.status_code < 300
+        limit = (
+            min(max_bytes or C.MAX_RESPONSE_BYTES, C.MAX_RESPONSE_BYTES) if ok else C.MAX_ERROR_RESPONSE_BYTES
+        )
+        try:
+            loaded: bytes | None = response.content
+        except httpx.ResponseNotRead:
+            loaded = None
+        reader = BodyReader(
+            limit,
+            content_encoding=None if loaded is not None else response.headers.get("content-encoding"),
+            content_length=None if loaded is not None else response.headers.get("content-length"),
+            truncate=not ok,
+        )
+        return reader, loaded
+
+    @staticmethod
+    def _check_scope(scope: AttemptScope) -> None:
+        """Between chunks (transports without our socket layer): the deadline and the token."""
+        if scope.cancel.cancelled:
+            raise Abandoned(scope.cancel.reason)
+        if time.monotonic() > scope.deadline:
+            raise httpx.ReadTimeout(
+                f"no complete response within timeout={scope.timeout:g} s (the whole attempt)"
+            )
+
+    def _abandoned(self, reason: str) -> APIConnectionError:
+        return self._attempts("/...").abandoned(reason)
+
+    def _invalid_body(self, att: Attempts, status: int, exc: BodyError) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            f"{att.method} {att.path} returned HTTP {status} with a body that breaks the limits: {exc}.",
+            retries_taken=att.retries_taken,
+        )
+
+    # -- one request: the only I/O, sync and async ------------------------------------------
+    def post(
+        self, path: str, body: Mapping[str, Any], *, chars: int | None = None, max_bytes: int | None = None
+    ) -> Reply:
+        """POST ``body`` as JSON to ``{base_url}{path}``, paced, with retries; see :class:`Attempts`.
+
+        ``chars`` is the request's size for token estimates (default: its JSON length);
+        ``max_bytes`` the byte budget of the response (default: ``MAX_RESPONSE_BYTES``).
+        """
+        content = _encode(body)
+        chars = len(content) if chars is None else chars
+        with self._call(fresh=False) as call:
+            att = self._attempts(path)
+            while True:
+                ticket = self._turn(chars, call, att)
+                step = self._attempt(path, content, max_bytes, call, att, ticket)
+                if isinstance(step, Reply):
+                    return step
+                if step > 0:
+                    att.check(call)
+                    if call.cancel.wait(min(step, call.left())):
+                        raise att.abandoned(call.cancel.reason)
+                att.check(call)
+
+    def _turn(self, chars: int, call: Call, att: Attempts) -> Ticket:
+        while True:
+            att.check(call)
+            ticket, wait = self.governor.admit(chars)
+            if ticket is not None:
+                return ticket
+            step = min(att.rate_step(wait), max(call.left(), 0.0))
+            start = time.monotonic()
+            if call.cancel.wait(step):
+                raise att.abandoned(call.cancel.reason)
+            att.rate_waited += time.monotonic() - start
+
+    def _attempt(
+        self, path: str, content: bytes, max_bytes: int | None, call: Call, att: Attempts, ticket: Ticket
+    ) -> Reply | float:
+        try:
+            client = self._sync_client()
+            self.slots.acquire(lambda: att.check(call))
+        except BaseException:
+            self.governor.forget(ticket)
+            raise
+        try:
+            att.check(call)  # the slot may have come after the call's deadline
+        except BaseException:
+            self.slots.release()
+            self.governor.forget(ticket)
+            raise
+        if not self.governor.launch(ticket):  # a 429 closed the window while we waited for a slot
+            self.slots.release()
+            return 0.0
+        self._activity(+1)
+        att.begin()
+        scope = self._scope(call)
+        token = SCOPE.set(scope)
+        status = 0
+        try:
+            with client.stream("POST", path, content=content) as response:
+                status, headers = response.status_code, response.headers
+                reader, loaded = self._reader(response, max_bytes)
+                if loaded is not None:
+                    reader.feed(loaded)
+                else:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                        if reader.done:
+                            break
+                        self._check_scope(scope)
+                raw = reader.finish()
+            return att.on_response(status, headers, raw, ticket)
+        except httpx.RequestError as exc:
+            if call.left() <= 0:
+                self.governor.settle(ticket, None)
+                raise att.call_expired(call) from exc
+            return att.on_exception(exc, ticket)
+        except Abandoned as exc:
+            raise att.abandoned(exc.reason) from None
+        except BodyError as exc:
+            raise self._invalid_body(att, status, exc) from None
+        except RuntimeError:
+            if client.is_closed:  # closed by another thread between taking it and sending
+                raise att.abandoned("closed") from None
+            raise
+        finally:
+            SCOPE.reset(token)
+            self.governor.forget(ticket)
+            self.slots.release()
+            self._activity(-1)
+
+    async def apost(
+        self, path: str, body: Mapping[str, Any], *, chars: int | None = None, max_bytes: int | None = None
+    ) -> Reply:
+        """Async :meth:`post`."""
+        content = _encode(body)
+        chars = len(content) if chars is None else chars
+        with self._call(fresh=False) as call:
+            att = self._attempts(path)
+            while True:
+                ticket = await self._aturn(chars, call, att)
+                step = await self._aattempt(path, content, max_bytes, call, att, ticket)
+                if isinstance(step, Reply):
+                    return step
+                end = time.monotonic() + min(step, call.left())
+                while (left := end - time.monotonic()) > 0:
+                    att.check(call)
+                    await asyncio.sleep(min(left, C.IO_SLICE))
+                att.check(call)
+
+    async def _aturn(self, chars: int, call: Call, att: Attempts) -> Ticket:
+        while True:
+            att.check(call)
+            ticket, wait = self.governor.admit(chars)
+            if ticket is not None:
+                return ticket
+            step = min(att.rate_step(wait), max(call.left(), 0.0), C.IO_SLICE)
+            start = time.monotonic()
+            await asyncio.sleep(step)
+            att.rate_waited += time.monotonic() - start
+
+    async def _aattempt(
+        self, path: str, content: bytes, max_bytes: int | None, call: Call, att: Attempts, ticket: Ticket
+    ) -> Reply | float:
+        try:
+            pool = await self._async_pool()
+            await self.slots.aacquire(lambda: att.check(call))
+        except BaseException:
+            self.governor.forget(ticket)
+            raise
+        try:
+            att.check(call)  # the slot may have come after the call's deadline
+        except BaseException:
+            self.slots.release()
+            self.governor.forget(ticket)
+            raise
+        if not self.governor.launch(ticket):
+            self.slots.release()
+            return 0.0
+        self._activity(+1)
+        att.begin()
+        scope = self._scope(call)
+        token = SCOPE.set(scope)
+        status = 0
+        try:
+            async with pool.client.stream("POST", path, content=content) as response:
+                status, headers = response.status_code, response.headers
+                reader, loaded = self._reader(response, max_bytes)
+                if loaded is not None:
+                    reader.feed(loaded)
+                else:
+                    async for chunk in response.aiter_raw():
+                        reader.feed(chunk)
+                        if reader.done:
+                            break
+                        self._check_scope(scope)
+                raw = reader.finish()
+            return att.on_response(status, headers, raw, ticket)
+        except httpx.RequestError as exc:
+            if call.left() <= 0:
+                self.governor.settle(ticket, None)
+                raise att.call_expired(call) from exc
+            return att.on_exception(exc, ticket)
+        except Abandoned as exc:
+            raise att.abandoned(exc.reason) from None
+        except BodyError as exc:
+            raise self._invalid_body(att, status, exc) from None
+        except RuntimeError:
+            if pool.client.is_closed:
+                raise att.abandoned("closed") from None
+            raise
+        finally:
+            SCOPE.reset(token)
+            self.governor.forget(ticket)
+            self.slots.release()
+            self._activity(-1)
 
     # -- many requests: bounded fan-out, input order ----------------------------------------
     def map(self, jobs: Sequence[T], run: Callable[[T], R]) -> list[R | BaseException]:
-        """``run(job)`` for every job, ``max_concurrency`` at a time, results in job order.
+        """``run(job)`` for every job, at most ``max_concurrency`` at a time, results in job order.
 
         A job's exception takes its slot in the result. After a fatal error (see
-        :func:`is_fatal`) no new job starts; the unsent ones get that error.
+        :func:`is_fatal`) no new job starts; the unsent ones get that error. An exception in
+        the calling thread (``KeyboardInterrupt``) cancels the call: no new job starts, the
+        jobs in flight close their connections within ``IO_SLICE``, and it propagates.
         """
         fan = _FanOut(len(jobs))
+        with self._call(fresh=True) as call:
 
-        def worker() -> None:
-            while (i := fan.take()) is not None:
-                try:
-                    fan.put(i, run(jobs[i]))
-                except Exception as exc:  # noqa: BLE001 - kept per job, raised by the caller
-                    fan.put(i, exc)
+            def worker() -> None:
+                while (i := fan.take()) is not None:
+                    if call.cancel.cancelled:
+                        error = self._abandoned(call.cancel.reason)
+                        fan.put(i, error)
+                        fan.stop(error)
+                        break
+                    try:
+                        fan.put(i, run(jobs[i]))
+                    except Exception as exc:  # noqa: BLE001 - kept per job, raised by the caller
+                        fan.put(i, exc)
 
-        workers = min(self.max_concurrency, len(jobs))
-        if workers <= 1:
-            worker()
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="jina-http") as pool:
-                for future in [pool.submit(worker) for _ in range(workers)]:
-                    future.result()
+            workers = min(self.max_concurrency, len(jobs))
+            if workers <= 1:
+                worker()
+                return fan.results()
+            threads = [
+                _Thread(
+                    target=contextvars.copy_context().run, args=(worker,), name=f"jina-http-{n}", daemon=True
+                )
+                for n in range(workers)
+            ]
+            for thread in threads:
+                thread.start()
+            try:
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(C.IO_SLICE)
+            except BaseException:
+                fan.stop(self._abandoned("interrupted"))
+                call.cancel.cancel("interrupted")
+                end = time.monotonic() + C.ABANDON_GRACE
+                for thread in threads:
+                    thread.join(max(0.0, end - time.monotonic()))
+                raise
         return fan.results()
 
     async def amap(self, jobs: Sequence[T], run: Callable[[T], Awaitable[R]]) -> list[R | BaseException]:
-        """Async :meth:`map`: ``max_concurrency`` worker tasks on the running loop."""
+        """Async :meth:`map`: worker tasks on the running loop, the same bound and pacing."""
         fan = _FanOut(len(jobs))
+        with self._call(fresh=True) as call:
 
-        async def worker() -> None:
-            while (i := fan.take()) is not None:
-                try:
-                    fan.put(i, await run(jobs[i]))
-                except Exception as exc:  # noqa: BLE001 - kept per job, raised by the caller
-                    fan.put(i, exc)
+            async def worker() -> None:
+                while (i := fan.take()) is not None:
+                    if call.cancel.cancelled:
+                        error = self._abandoned(call.cancel.reason)
+                        fan.put(i, error)
+                        fan.stop(error)
+                        break
+                    try:
+                        fan.put(i, await run(jobs[i]))
+                    except Exception as exc:  # noqa: BLE001 - kept per job, raised by the caller
+                        fan.put(i, exc)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.max_concurrency, len(jobs)))))
+            await asyncio.gather(*(worker() for _ in range(min(self.max_concurrency, len(jobs)))))
         return fan.results()
 
 

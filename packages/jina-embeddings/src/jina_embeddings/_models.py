@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "ModelSpec",
     "get_spec",
     "list_models",
+    "remote_spec",
     "spec_from_folder",
 ]
 
@@ -44,6 +46,7 @@ Family = Literal[
     "colbert",
     "v2",
     "generic",
+    "passthrough",
     "reranker-v3",
     "reranker-m0",
     "cross-encoder",
@@ -324,6 +327,10 @@ def list_models(kind: Kind | None = None) -> list[ModelSpec]:
     return [s for s in _REGISTRY if kind is None or s.kind == kind]
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
     """Resolve ``model`` (registry name, ``jinaai/...`` repo id, other repo id or folder).
 
@@ -359,7 +366,8 @@ def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
             )
     if kind is not None and spec.kind != kind and spec.family != "generic":
         raise ModelNotFoundError(
-            f"Model {spec.name!r} is a {spec.kind} model, not a {kind} model.", field="model"
+            f"Model {spec.name!r} is {_article(spec.kind)} {spec.kind} model, not {_article(kind)} {kind} model.",
+            field="model",
         )
     return spec
 
@@ -475,3 +483,84 @@ def _folder_pooling(folder: Path) -> str:
         if isinstance(sub.get("pooling_mode"), str):
             return str(sub["pooling_mode"])
     return "unknown"
+
+
+# -- models newer than this registry (remote backends only) -----------------------------------
+class UnregisteredModelWarning(UserWarning):
+    """A remote backend was given a model name this version's registry does not know."""
+
+
+# (name prefix, what the name says about the model); the first match wins.
+_FAMILIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("jina-embeddings-v5-", dict(family="v5", tasks=V5_TASKS, default_task="retrieval", prompts=V5_PROMPTS)),
+    (
+        "jina-embeddings-v4",
+        dict(family="v4", tasks=("retrieval", "text-matching", "code"), default_task="retrieval"),
+    ),
+    ("jina-embeddings-v3", dict(family="v3", tasks=V5_TASKS, default_task="retrieval")),
+    (
+        "jina-code-embeddings-",
+        dict(family="code", tasks=CODE_TASKS, default_task="nl2code", api_normalized=False),
+    ),
+    ("jina-clip-", dict(family="clip", tasks=("retrieval",), default_task="retrieval")),
+    ("jina-embeddings-v2-", dict(family="v2", api_dimensions=False, matryoshka=False)),
+    (
+        "jina-colbert-",
+        dict(family="colbert", kind="multivector", tasks=("retrieval",), default_task="retrieval"),
+    ),
+    ("jina-reranker-", dict(family="cross-encoder", kind="reranker")),
+)
+_warned_unregistered: set[str] = set()
+
+
+def remote_spec(name: str, *, kind: Kind | None = None) -> ModelSpec:
+    """A spec for a model name the registry does not know, for remote backends.
+
+    The name is sent as given. The family follows from the name where it is unambiguous
+    (``jina-embeddings-v5-...`` gets the v5 tasks and roles, ``jina-reranker-...`` is a
+    reranker); any other name gets the ``passthrough`` family, whose ``task`` is sent to the
+    API as given. Warns once per name and process (the registry cannot check dimensions or
+    limits for it).
+
+    Raises:
+        ModelNotFoundError: the name is not a model name at all, or the inferred kind differs.
+    """
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or any(c.isspace() for c in name):
+        raise ModelNotFoundError(
+            "A remote model name must be a non-empty name without spaces.", field="model"
+        )
+    traits: dict[str, Any] = dict(family="passthrough")
+    for prefix, found in _FAMILIES:
+        if name.lower().startswith(prefix):
+            traits = dict(found)
+            break
+    spec = ModelSpec(
+        name=name,
+        hf_repo=None,
+        native_dim=None,
+        max_tokens=131072,
+        license="unknown",
+        api_name=name,
+        local_supported=False,
+        **traits,
+    )
+    if kind is not None and spec.kind != kind:
+        raise ModelNotFoundError(
+            f"Model {name!r} is named like {_article(spec.kind)} {spec.kind} model, not {_article(kind)} {kind} model.",
+            field="model",
+        )
+    if name not in _warned_unregistered:
+        _warned_unregistered.add(name)
+        if spec.kind == "reranker":
+            how = "as a reranker"
+        elif spec.family == "passthrough":
+            how = "with task= passed to the server as given"
+        else:
+            how = f"with the tasks and roles of the {spec.family} family"
+        warnings.warn(
+            f"Model {name!r} is not in this version's registry; it is sent to the server as given, {how}. "
+            "Its width and limits are not checked here. (Shown once per model name.)",
+            UnregisteredModelWarning,
+            stacklevel=5,
+        )
+    return spec

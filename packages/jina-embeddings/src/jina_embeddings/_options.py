@@ -74,8 +74,8 @@ def check_positive_int(
         or value < 1
         or (maximum is not None and value > maximum)
     ):
-        bound = f"1..{maximum}" if maximum else ">= 1"
-        raise InvalidInputError(f"{name} must be an integer in {bound}, got {value!r}.", field=name)
+        bound = f"in 1..{maximum}" if maximum else ">= 1"
+        raise InvalidInputError(f"{name} must be an integer {bound}, got {value!r}.", field=name)
 
 
 def check_positive_number(name: str, value: object, *, optional: bool = True) -> None:
@@ -202,7 +202,7 @@ def _check_dimensions(spec: ModelSpec, dimensions: int | None, backend: BackendR
             )
         if native and dimensions > native:
             raise InvalidInputError(
-                f"dimensions={dimensions} exceeds {spec.name!r}'s native size {native} "
+                f"dimensions={dimensions} exceeds {spec.name}'s native size {native} "
                 f"(the API accepts 1..{native}).",
                 field="dimensions",
             )
@@ -266,10 +266,10 @@ class LocalOptions:
             raise InvalidInputError(
                 f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}.", field="dtype"
             )
-        if self.device is not None and (not isinstance(self.device, str) or not self.device.strip()):
-            raise InvalidInputError(
-                f"device must be a string such as 'cpu' or 'cuda:0', got {self.device!r}.", field="device"
-            )
+        if self.device is not None:  # spelling only, no torch import ("gpu", "tpu:9" fail here)
+            from ._backends.loading import check_device
+
+            check_device(self.device)
         if self.trust_remote_code is not None:
             _check_bool("trust_remote_code", self.trust_remote_code)
         _check_bool("merge_adapters", self.merge_adapters)
@@ -320,11 +320,20 @@ class RemoteOptions:
         base_url: OpenAI-SDK style root; requests go to ``{base_url}/embeddings`` and
             ``{base_url}/rerank``. ``None`` = ``https://api.jina.ai/v1`` for ``backend="api"``
             (required for ``backend="openai"``).
-        timeout: read/write timeout per request, in seconds (connect: ``connect_timeout``).
-        connect_timeout: seconds to open a connection.
-        max_retries: retries per batch after the first attempt (408/409/429/5xx and
-            connection errors only); at most ``max_retries + 1`` attempts.
-        max_concurrency: requests in flight at once for one call (async and sync alike).
+        timeout: wall-clock limit of one attempt (connect, send, wait, read), in seconds; a
+            server that trickles bytes cannot extend it.
+        connect_timeout: seconds to open a connection (within ``timeout``).
+        max_retries: retries per request for errors (408/409/5xx, dropped connections,
+            timeouts), with backoff; 429 rate windows do not count (``max_rate_limit_wait``).
+        max_concurrency: requests in flight at once for this object: all threads and event
+            loops together.
+        call_timeout: wall-clock limit of one call (all its requests, retries and waits);
+            ``None``: each request is bounded on its own only.
+        max_rate_limit_wait: seconds one request may wait, in total, for rate windows (429
+            with ``Retry-After``, ``X-RateLimit-Remaining-*`` at 0, the limits below) before
+            ``RateLimitError``; ``0`` never waits.
+        requests_per_minute, tokens_per_minute: client-side pacing for servers that send no
+            rate-limit headers (sliding 60 s window; tokens estimated, see README).
         max_batch_chars: cap on the characters of one request, on top of ``batch_size``.
         allow_insecure: allow sending the key over plain ``http://`` to a non-loopback host.
         served_model_name: model name the server expects (OpenAI-compatible servers often
@@ -338,14 +347,41 @@ class RemoteOptions:
         "Remote: server root; requests go to {base_url}/embeddings and {base_url}/rerank. "
         "None: https://api.jina.ai/v1 for backend='api' (required for backend='openai').",
     )
-    timeout: float = _opt(60.0, "Remote: read/write timeout per request, in seconds.")
-    connect_timeout: float = _opt(5.0, "Remote: seconds to open a connection.")
-    max_retries: int = _opt(
-        2,
-        "Remote: retries per batch after the first attempt (408/409/429/5xx and connection "
-        "errors only), 0..20.",
+    timeout: float = _opt(
+        60.0,
+        "Remote: wall-clock limit of one attempt (connect, send, wait, read), in seconds; a "
+        "server that trickles bytes cannot extend it.",
     )
-    max_concurrency: int = _opt(4, "Remote: requests in flight at once for one call, sync and async alike.")
+    connect_timeout: float = _opt(5.0, "Remote: seconds to open a connection (within timeout).")
+    max_retries: int = _opt(
+        5,
+        "Remote: retries per request for errors (408/409/5xx, dropped connections, timeouts), "
+        "0..20; 429 rate windows do not count (see max_rate_limit_wait).",
+    )
+    max_concurrency: int = _opt(
+        4, "Remote: requests in flight at once for this object, all threads and event loops together."
+    )
+    call_timeout: float | None = _opt(
+        None,
+        "Remote: wall-clock limit of one call (all its requests, retries and waits), in "
+        "seconds; None: each request is bounded on its own only.",
+    )
+    max_rate_limit_wait: float = _opt(
+        300.0,
+        "Remote: seconds one request may wait in total for rate windows (429 with Retry-After, "
+        "X-RateLimit-Remaining at 0, requests/tokens_per_minute) before RateLimitError; "
+        "0 never waits. Does not use max_retries.",
+    )
+    requests_per_minute: int | None = _opt(
+        None,
+        "Remote: client-side limit of requests started per 60 s (sliding), for servers that "
+        "send no rate-limit headers; None: no limit.",
+    )
+    tokens_per_minute: int | None = _opt(
+        None,
+        "Remote: client-side limit of tokens sent per 60 s (sliding; estimated as characters / 4 "
+        "until the server reports usage, then by its ratio); None: no limit.",
+    )
     max_batch_chars: int = _opt(
         400_000, "Remote: cap on the characters of one request, on top of batch_size."
     )
@@ -366,13 +402,30 @@ class RemoteOptions:
 
     def __post_init__(self) -> None:
         if self.base_url is not None and (
-            not isinstance(self.base_url, str) or not self.base_url.startswith(("http://", "https://"))
+            not isinstance(self.base_url, str)
+            or not self.base_url.lower().startswith(("http://", "https://"))
         ):
+            # The value is not echoed: a URL may carry credentials.
+            scheme = self.base_url.partition(":")[0] if isinstance(self.base_url, str) else ""
+            shown = repr(scheme) if scheme.isalpha() and len(scheme) <= 10 else type(self.base_url).__name__
             raise InvalidInputError(
-                f"base_url must start with http:// or https://, got {self.base_url!r}.", field="base_url"
+                f"base_url must start with http:// or https:// (got {shown}).", field="base_url"
             )
         check_positive_number("timeout", self.timeout, optional=False)
         check_positive_number("connect_timeout", self.connect_timeout, optional=False)
+        check_positive_number("call_timeout", self.call_timeout)
+        if (
+            isinstance(self.max_rate_limit_wait, bool)
+            or not isinstance(self.max_rate_limit_wait, int | float)
+            or not math.isfinite(self.max_rate_limit_wait)
+            or self.max_rate_limit_wait < 0
+        ):
+            raise InvalidInputError(
+                f"max_rate_limit_wait must be a finite number >= 0, got {self.max_rate_limit_wait!r}.",
+                field="max_rate_limit_wait",
+            )
+        check_positive_int("requests_per_minute", self.requests_per_minute)
+        check_positive_int("tokens_per_minute", self.tokens_per_minute)
         if (
             isinstance(self.max_retries, bool)
             or not isinstance(self.max_retries, int)
@@ -471,6 +524,10 @@ class _RemoteKwargs(TypedDict, total=False):
     connect_timeout: float
     max_retries: int
     max_concurrency: int
+    call_timeout: float | None
+    max_rate_limit_wait: float
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
     max_batch_chars: int
     allow_insecure: bool
     served_model_name: str | None

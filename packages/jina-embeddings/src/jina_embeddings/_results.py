@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing
 
 from ._quantize import BIT_PRECISIONS, unpack_bits
+from ._tasks import TaskBinding
 
 __all__ = ["Embeddings", "RerankResult", "Reranking", "Usage"]
 
@@ -40,6 +41,10 @@ class Embeddings:
         dimensions: the logical vector size (bits, for packed precisions).
         task: the task used; ``role``: ``query`` or ``document``.
         truncated: how many inputs were longer than the model's context and were cut.
+        truncated_indices: which inputs those were, where the backend knows (local); ``None``
+            where it only has a count (a server).
+        binding: what the call used for its (task, role): ``binding.adapter`` (LoRA adapter),
+            ``binding.prompt`` (prompt prepended) and ``binding.api_task`` (API task string).
 
     Example::
 
@@ -56,6 +61,8 @@ class Embeddings:
     task: str | None = None
     role: str = "document"
     truncated: int = 0
+    truncated_indices: tuple[int, ...] | None = None
+    binding: TaskBinding | None = None
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])

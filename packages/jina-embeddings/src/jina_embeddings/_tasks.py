@@ -173,6 +173,8 @@ def check_task(spec: ModelSpec, task: Task | str | None) -> str | None:
     """
     if task is None:
         return spec.default_task
+    if spec.family == "passthrough":  # a model newer than the registry: the API's own strings
+        return (task.value if isinstance(task, Task) else str(task)).strip()
     name = _normal(task)
     if name in spec.tasks:
         return name
@@ -239,6 +241,10 @@ def _plain(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
     return TaskBinding(None, role, None, spec.prompts.get(role.value, ""), None)
 
 
+def _passthrough(spec: ModelSpec, task: str | None, role: Role) -> TaskBinding:
+    return TaskBinding(task, role, None, "", task)
+
+
 _RULES: dict[str, Callable[[ModelSpec, str | None, Role], TaskBinding]] = {
     "v5": _v5,
     "v3": _v3,
@@ -248,6 +254,7 @@ _RULES: dict[str, Callable[[ModelSpec, str | None, Role], TaskBinding]] = {
     "colbert": _colbert,
     "v2": _plain,
     "generic": _plain,
+    "passthrough": _passthrough,
 }
 
 

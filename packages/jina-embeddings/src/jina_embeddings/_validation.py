@@ -37,8 +37,8 @@ def check_text(item: object, *, index: int | None = None, what: str = "text") ->
     if not item.strip():
         kind = "empty" if not item else "whitespace-only"
         raise InvalidInputError(
-            f"{where} is {kind}; an embedding of it is meaningless, so it is refused rather "
-            "than sent or silently replaced.",
+            f"{where} is {kind}; there is nothing in it to embed or score, so it is refused "
+            "rather than sent or silently replaced.",
             index=index,
         )
     if not item.isascii():
@@ -61,7 +61,7 @@ def check_texts(texts: object, *, what: str = "text") -> list[str]:
     if isinstance(texts, str | bytes):
         raise InvalidInputError(
             f"Expected a list of strings, got a single {type(texts).__name__}; wrap it in a "
-            "list or use the single-text method (embed_query).",
+            f"list: [{_describe(texts)}].",
             field="texts",
         )
     if not isinstance(texts, Sequence):

@@ -120,7 +120,13 @@ class PartialBatchError(JinaError):
 
 
 class APIError(JinaError):
-    """Something went wrong talking to a remote server."""
+    """Something went wrong talking to a remote server.
+
+    ``stops_call`` is ``True`` when this error made the call stop sending its other batches
+    (a rate window that will not open within ``max_rate_limit_wait``).
+    """
+
+    stops_call: bool = False
 
     def __init__(
         self,

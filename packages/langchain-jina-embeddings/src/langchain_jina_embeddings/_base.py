@@ -113,6 +113,27 @@ class JinaModel(Serializable):
         self._core = self._core_class(**kwargs)
         return self
 
+    # -- lifecycle: the core object's --------------------------------------------------------
+    def close(self) -> None:
+        """Release HTTP connections (remote backends); also done when the object is collected."""
+        self._core.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close` (closes the async connection pool too)."""
+        await self._core.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     # -- LangChain serialization (dumpd / load) ---------------------------------------------
     @classmethod
     def is_lc_serializable(cls) -> bool:

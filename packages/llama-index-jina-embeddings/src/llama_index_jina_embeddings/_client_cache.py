@@ -37,6 +37,10 @@ class ClientCache(Generic[C]):
             self._built = {**self._built, slot: found}
         return found[1]
 
+    def built(self) -> list[C]:
+        """The clients built so far (to close them)."""
+        return [client for _, client in self._built.values()]
+
     def __copy__(self) -> ClientCache[C]:
         return ClientCache()
 

@@ -94,7 +94,15 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
         default_batch = "embed_batch_size" not in kwargs
         super().__init__(model=chosen, model_name=chosen, **kwargs)
         self._secret = KeyRef(resolve_api_key(api_key) if api_key is not None else None)
-        client = self._client()  # validates every option now, loads and sends nothing
+        try:
+            client = self._client()  # validates every option now, loads and sends nothing
+        except InvalidInputError as err:
+            if err.field != "batch_size":
+                raise
+            # the core's batch_size is LlamaIndex's embed_batch_size: name what the user passed
+            raise InvalidInputError(
+                str(err).replace("batch_size", "embed_batch_size"), index=err.index, field="embed_batch_size"
+            ) from err
         if default_batch:  # depends on the backend the core chose; the client follows on next use
             self.embed_batch_size = DEFAULT_EMBED_BATCH_SIZES[client.backend_name]
 
@@ -126,6 +134,17 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
         return self._clients.get(
             options["show_progress"], options, lambda: Embedder(**options, api_key=self._secret.key)
         )
+
+    def close(self) -> None:
+        """Release HTTP connections of every core client this object built (remote backends);
+        also done when they are garbage-collected. A later call opens new ones."""
+        for client in self._clients.built():
+            client.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close` (closes the async connection pools too)."""
+        for client in self._clients.built():
+            await client.aclose()
 
     @property
     def client(self) -> Embedder:

@@ -84,6 +84,17 @@ class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
         options = {**core_kwargs(self, "reranker"), "model": self.model}
         return self._clients.get(None, options, lambda: Reranker(**options, api_key=self._secret.key))
 
+    def close(self) -> None:
+        """Release HTTP connections of every core client this object built (remote backends);
+        also done when they are garbage-collected. A later call opens new ones."""
+        for client in self._clients.built():
+            client.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close` (closes the async connection pools too)."""
+        for client in self._clients.built():
+            await client.aclose()
+
     @property
     def client(self) -> Reranker:
         """The core :class:`jina_embeddings.Reranker` behind this object."""

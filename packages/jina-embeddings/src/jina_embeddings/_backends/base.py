@@ -74,6 +74,7 @@ class BackendOutput:
         precision: precision of ``vectors`` (``float32`` unless the server quantized).
         dimensions_applied: ``vectors`` are already cut to the requested size and normalized.
         truncated: number of inputs the backend cut to the model's context.
+        truncated_indices: which inputs, where the backend knows (``None``: only the count).
     """
 
     vectors: np.ndarray | list[np.ndarray]
@@ -82,6 +83,7 @@ class BackendOutput:
     precision: str = "float32"
     dimensions_applied: bool = False
     truncated: int = 0
+    truncated_indices: tuple[int, ...] | None = None
 
 
 class BackendPartialFailure(Exception):

@@ -29,7 +29,16 @@ from .._quantize import BIT_PRECISIONS, packed_width
 from .._results import Usage
 from ..errors import APIResponseValidationError
 from .base import EmbedRequest, RerankOutput, RerankRequest, text_cost
-from .remote import RemoteBase, RemoteEmbeddingBackend, Wire, parse_usage, plan_batches
+from .remote import (
+    RemoteBase,
+    RemoteEmbeddingBackend,
+    Wire,
+    _short,
+    parse_usage,
+    plan_batches,
+    request_chars,
+    response_cap,
+)
 from .table import BackendConfig
 
 __all__ = [
@@ -160,9 +169,9 @@ def parse_rerank(
         index = item.get("index") if isinstance(item, dict) else None
         score = item.get("relevance_score", item.get("score")) if isinstance(item, dict) else None
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count or index in seen:
-            raise invalid(f"index {index!r} is out of range or repeated")
+            raise invalid(f"index {_short(index)} is out of range or repeated")
         if not isinstance(score, int | float) or isinstance(score, bool) or not math.isfinite(score):
-            raise invalid(f"score {score!r} of index {index} is not a finite number")
+            raise invalid(f"score {_short(score)} of index {index} is not a finite number")
         seen.add(index)
         scored.append((index, float(score)))
     meta = data if isinstance(data, dict) else {}
@@ -200,11 +209,22 @@ class JinaAPIRerankBackend(RemoteBase):
             protocol=self.protocol,
         )
 
+    @staticmethod
+    def _limits(batch: range, body: dict[str, Any]) -> dict[str, int]:
+        """Size for token estimates (the query is read with every document) and the response's
+        byte budget (a server may echo the documents, escaped: up to 12 bytes per character)."""
+        docs = request_chars(body["documents"])
+        return {
+            "chars": len(body["query"]) * len(batch) + docs,
+            "max_bytes": response_cap(len(batch), 0, extra=12 * docs),
+        }
+
     def rerank(self, request: RerankRequest) -> RerankOutput:
         batches = self._plan(request)
 
         def run(batch: range) -> tuple[list[tuple[int, float]], Usage, str | None]:
-            reply = self.http.post(self.path, self._body(request, batch))
+            body = self._body(request, batch)
+            reply = self.http.post(self.path, body, **self._limits(batch, body))
             return parse_rerank(reply, count=len(batch), top_n=request.top_n)
 
         return self._merge(batches, self.http.map(batches, run))
@@ -213,7 +233,8 @@ class JinaAPIRerankBackend(RemoteBase):
         batches = self._plan(request)
 
         async def run(batch: range) -> tuple[list[tuple[int, float]], Usage, str | None]:
-            reply = await self.http.apost(self.path, self._body(request, batch))
+            body = self._body(request, batch)
+            reply = await self.http.apost(self.path, body, **self._limits(batch, body))
             return parse_rerank(reply, count=len(batch), top_n=request.top_n)
 
         return self._merge(batches, await self.http.amap(batches, run))

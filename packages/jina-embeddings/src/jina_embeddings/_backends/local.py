@@ -16,11 +16,23 @@ two threads sharing a model unlocked get each other's adapter or a broken batch.
 lock costs nothing (torch already uses every core); on GPU, batch more per call instead.
 
 Nothing is loaded in the constructor: the first ``embed`` (or ``warm_up``) loads, and the
-loaded model is shared with every other backend that uses the same settings.
+loaded model is shared with every other backend that uses the same settings. The constructor
+only checks the device (see :mod:`.loading`).
+
+An adapter that fails to load (missing, truncated or damaged file, tensors of the wrong rank,
+an incomplete file) raises :class:`~jina_embeddings.errors.ModelNotFoundError` and leaves the
+shared model as it was: the half-loaded adapter is deleted and the previously active one set
+again, so other tasks keep their exact vectors and a retry fails the same way.
+
+Cancelling an ``aembed`` (a timeout, a cancelled task) stops the worker thread before its next
+batch: a forward pre-hook on the first module checks the call's cancel event, so the model
+lock is free for the next call after at most one batch.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import threading
 import warnings
 from collections.abc import Sequence
@@ -34,15 +46,73 @@ from .._models import ModelSpec, get_spec
 from .._optional import peft_compatibility, require
 from .._options import LocalOptions
 from .._results import Usage
-from ..errors import InvalidInputError
+from .._validation import certain_tokens
+from ..errors import InvalidInputError, ModelNotFoundError
 from .base import BackendOutput, EmbedRequest
-from .loading import cache_key, load_cached, loaded_models, resolve_device, st_load_kwargs
+from .loading import (
+    cache_key,
+    captured_warnings,
+    check_device_early,
+    load_cached,
+    load_error,
+    loaded_models,
+    quiet_progress,
+    resolve_device,
+    st_load_kwargs,
+)
 from .table import BackendConfig
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
 
 DEFAULT_BATCH_SIZE = C.DEFAULT_LOCAL_BATCH_SIZE
 Mode = Literal["peft", "task-kwarg", "plain"]
+logger = logging.getLogger("jina_embeddings")
+_PEFT_LOGGER = "transformers.integrations.peft"  # logs the LOAD REPORT of load_adapter
+# anyio >= 4.1 spells it abandon_on_cancel; 4.0 spelled it cancellable.
+_ABANDON = (
+    "abandon_on_cancel"
+    if "abandon_on_cancel" in inspect.signature(anyio.to_thread.run_sync).parameters
+    else "cancellable"
+)
+
+
+class _Cancelled(Exception):
+    """The async caller went away: raised before the next batch so the worker thread stops."""
+
+
+class _CancelSlot:
+    """Forward pre-hook: the cancel event of the call holding the model lock (no ref to the model)."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event: threading.Event | None = None
+
+    def __call__(self, module: Any, args: Any) -> None:
+        event = self.event
+        if event is not None and event.is_set():
+            raise _Cancelled
+
+
+def _peft_host(st: Any) -> Any:
+    """The transformers model that ``st.load_adapter`` loads into (ST >= 5.4: ``st[0].model``)."""
+    found = getattr(st, "transformers_model", None)
+    if found is None:
+        first = st[0]
+        found = getattr(first, "model", None) or getattr(first, "auto_model", None)
+    return found
+
+
+def _adapter_state(host: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(loaded adapter names, active adapter names) of a transformers model."""
+    if host is None or not getattr(host, "_hf_peft_config_loaded", False):
+        return frozenset(), ()
+    names = frozenset(getattr(host, "peft_config", None) or ())
+    try:
+        active = tuple(host.active_adapters())
+    except (ValueError, AttributeError):
+        active = ()
+    return names, active
 
 
 class LocalModel:
@@ -56,6 +126,11 @@ class LocalModel:
         self._attached: set[str] = set()
         self._active: str | None = None
         self._specials: int | None = None  # special tokens added to every text
+        self._broken: str | None = None  # set if a failed adapter load could not be rolled back
+        self._cancel = _CancelSlot()
+        first: Any = st[0] if hasattr(st, "__getitem__") else None
+        if hasattr(first, "register_forward_pre_hook"):  # every batch goes through it
+            first.register_forward_pre_hook(self._cancel)
 
     @property
     def max_seq_length(self) -> int:
@@ -76,7 +151,7 @@ class LocalModel:
 
         Tokenizing everything would cost 1.5-2 % of the encode time, so cheap bounds decide
         most texts: every token covers at least one UTF-8 byte (byte-level BPE, WordPiece,
-        SentencePiece), so ``bytes + specials <= limit`` fits; every whitespace-separated word
+        SentencePiece), so ``bytes + specials <= limit`` fits; every word with a visible character
         yields at least one token, so ``words + specials > limit`` does not. Only texts between
         the bounds are tokenized.
         """
@@ -89,7 +164,7 @@ class LocalModel:
         for i, text in enumerate(texts):
             if 4 * len(text) <= fits or len(text.encode("utf-8")) <= fits:  # <= 4 bytes per char
                 continue
-            if len(text.split()) + floor > limit:
+            if certain_tokens(text) + floor > limit:  # words that are certainly a token each
                 over.append(i)
             else:
                 unsure.append(i)
@@ -99,9 +174,19 @@ class LocalModel:
         return sorted(over)
 
     def encode(
-        self, texts: Sequence[str], *, adapter: str | None, prompt: str, batch_size: int, show_progress: bool
+        self,
+        texts: Sequence[str],
+        *,
+        adapter: str | None,
+        prompt: str,
+        batch_size: int,
+        show_progress: bool,
+        cancel: threading.Event | None = None,
     ) -> np.ndarray:
-        """Encode with ``adapter`` active; the caller holds :attr:`lock`."""
+        """Encode with ``adapter`` active; the caller holds :attr:`lock`.
+
+        Raises ``_Cancelled`` before the next batch once ``cancel`` is set.
+        """
         kwargs: dict[str, Any] = {
             "prompt": prompt or None,
             "batch_size": batch_size,
@@ -110,22 +195,107 @@ class LocalModel:
             "normalize_embeddings": False,
         }
         if adapter is not None and self.mode == "peft":
-            self._activate(adapter)
+            self._activate(adapter, show_progress=show_progress)
         elif adapter is not None and self.mode == "task-kwarg":
             kwargs["task"] = adapter
-        return self.st.encode(list(texts), **kwargs)
+        self._check_usable()
+        self._cancel.event = cancel
+        try:
+            return self.st.encode(list(texts), **kwargs)
+        finally:
+            self._cancel.event = None
 
-    def attach(self, adapter: str) -> None:
-        """Load a LoRA adapter from ``adapters/<name>/`` once (caller holds the lock)."""
-        if adapter not in self._attached:
-            with warnings.catch_warnings():  # several adapters on one model is the point here
+    def _check_usable(self) -> None:
+        if self._broken is not None:
+            raise ModelNotFoundError(self._broken, field="model")
+
+    def attach(self, adapter: str, *, show_progress: bool = False) -> None:
+        """Load a LoRA adapter from ``adapters/<name>/`` once (caller holds the lock).
+
+        On any failure the model is put back as it was (see the module docstring).
+
+        Raises:
+            ModelNotFoundError: the adapter's files are missing, damaged or do not fit the model.
+        """
+        if adapter in self._attached:
+            return
+        self._check_usable()
+        path = f"{self.spec.path}/adapters/{adapter}"
+        host = _peft_host(self.st)
+        before = _adapter_state(host)
+        reports: list[logging.LogRecord] = []
+        try:
+            with (
+                captured_warnings(_PEFT_LOGGER) as reports,
+                quiet_progress(show_progress),
+                warnings.catch_warnings(),  # several adapters on one model is the point here
+            ):
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
                 with peft_compatibility():
-                    self.st.load_adapter(f"{self.spec.path}/adapters/{adapter}", adapter_name=adapter)
-            self._attached.add(adapter)
+                    info = self.st.load_adapter(path, adapter_name=adapter)
+            self._check_complete(adapter, info)
+        except BaseException as exc:
+            self._roll_back(host, before, adapter)
+            error = self._adapter_error(exc, adapter, path, reports)
+            if error is None:
+                raise
+            raise error from exc
+        self._attached.add(adapter)
+        for record in reports:
+            # transformers lists every OTHER adapter's tensors as "MISSING" here: noise, not news.
+            logger.debug("load_adapter(%r) report: %s", adapter, record.getMessage())
 
-    def _activate(self, adapter: str) -> None:
-        self.attach(adapter)
+    @staticmethod
+    def _check_complete(adapter: str, info: Any) -> None:
+        """Refuse an adapter file that lacks some of the adapter's own tensors (left random)."""
+        missing = sorted(k for k in getattr(info, "missing_keys", None) or () if f".{adapter}." in k)
+        if missing:
+            raise KeyError(
+                f"{len(missing)} of the adapter's tensors are missing from its file, e.g. {missing[0]}"
+            )
+
+    def _adapter_error(
+        self, exc: BaseException, adapter: str, path: str, reports: list[logging.LogRecord]
+    ) -> ModelNotFoundError | None:
+        hint = f"Fix or remove adapters/{adapter}/; the model's other tasks are unaffected."
+        mismatched = [
+            line.strip()
+            for record in reports
+            for line in record.getMessage().splitlines()
+            if "MISMATCH" in line and "|" in line
+        ]
+        if mismatched:
+            hint = (
+                f"Its tensors do not fit the base model (a different LoRA rank than its "
+                f"adapter_config.json, or an adapter for another model), e.g. {mismatched[0]}. {hint}"
+            )
+        cause = str(exc).replace("For details look at the above report!", "") if mismatched else None
+        return load_error(exc, path, folder=True, what=f"the {adapter!r} adapter", hint=hint, cause=cause)
+
+    def _roll_back(self, host: Any, before: tuple[frozenset[str], tuple[str, ...]], adapter: str) -> None:
+        """Delete what a failed ``load_adapter`` left and activate the previous adapter(s) again."""
+        names, active = before
+        try:
+            with warnings.catch_warnings():  # "Adapter x was active which is now deleted": we know
+                warnings.simplefilter("ignore")
+                extra = sorted(_adapter_state(host)[0] - names)
+                if extra:
+                    host.delete_adapter(extra)
+                if active:
+                    host.set_adapter(list(active) if len(active) > 1 else active[0])
+            restored = _adapter_state(host) == before
+        except Exception:  # any failure here leaves the state unknown
+            restored = False
+        if not restored:
+            self._broken = (
+                f"Loading the {adapter!r} adapter of {self.spec.name!r} failed and the model could "
+                "not be put back as it was; rather than return wrong vectors it refuses further "
+                "calls. Build a new Embedder once every object using this model is gone."
+            )
+            logger.error("%s", self._broken)
+
+    def _activate(self, adapter: str, *, show_progress: bool = False) -> None:
+        self.attach(adapter, show_progress=show_progress)
         if self._active != adapter:
             with peft_compatibility():
                 self.st.set_adapter(adapter)
@@ -180,12 +350,13 @@ class LocalBackend:
                 f"adapters/<task>/; {spec.name!r} has adapter layout {spec.adapter_layout!r}.",
                 field="merge_adapters",
             )
+        check_device_early(options.device)
         self.spec = spec
         self.options = options
         self._models: dict[str | None, LocalModel] = {}  # strong refs keep the cache entries alive
         self._lock = threading.Lock()
 
-    def model_for(self, task: str | None) -> LocalModel:
+    def model_for(self, task: str | None, *, show_progress: bool = False) -> LocalModel:
         """The loaded model serving ``task`` (loading it on first use)."""
         merged_task = task if self.options.merge_adapters else None
         with self._lock:
@@ -193,16 +364,22 @@ class LocalBackend:
         if model is None:
             device = resolve_device(self.options.device)
             key = cache_key("embedding", self.spec.source, self.options, device, merged_task=merged_task)
-            model = load_cached(key, lambda: _load(self.spec, self.options, device, merged_task))
+            with quiet_progress(show_progress):
+                model = load_cached(key, lambda: _load(self.spec, self.options, device, merged_task))
             with self._lock:
                 self._models[merged_task] = model
         return model
 
     def embed(self, request: EmbedRequest) -> BackendOutput:
+        return self._embed(request, None)
+
+    def _embed(self, request: EmbedRequest, cancel: threading.Event | None) -> BackendOutput:
         binding = request.binding
-        model = self.model_for(binding.task)
+        model = self.model_for(binding.task, show_progress=request.show_progress)
         limit = model.max_seq_length
         with model.lock:
+            if cancel is not None and cancel.is_set():  # abandoned while waiting for the lock
+                raise _Cancelled
             over = model.too_long(request.texts, binding.prompt)
             if over and not request.truncate:
                 i = over[0]
@@ -219,6 +396,7 @@ class LocalBackend:
                 prompt=binding.prompt,
                 batch_size=request.batch_size or DEFAULT_BATCH_SIZE,
                 show_progress=request.show_progress,
+                cancel=cancel,
             )
         # Token usage is not counted locally (a second tokenizer pass would cost 1.5-2 %).
         return BackendOutput(
@@ -226,19 +404,37 @@ class LocalBackend:
             model=self.spec.name,
             usage=Usage(None, None),
             truncated=len(over),
+            truncated_indices=tuple(over),
         )
 
-    async def aembed(self, request: EmbedRequest) -> BackendOutput:
-        """Runs :meth:`embed` in a worker thread so the event loop never blocks."""
-        return await anyio.to_thread.run_sync(self.embed, request)
+    def _embed_until_cancelled(self, request: EmbedRequest, cancel: threading.Event) -> BackendOutput | None:
+        try:
+            return self._embed(request, cancel)
+        except _Cancelled:  # nobody awaits this thread any more: end quietly
+            return None
 
-    def warm_up(self, task: str | None = None) -> None:
+    async def aembed(self, request: EmbedRequest) -> BackendOutput:
+        """Runs :meth:`embed` in a worker thread so the event loop never blocks.
+
+        Cancelling the awaiting task returns at once and stops the thread before its next batch.
+        """
+        cancel = threading.Event()
+        try:
+            run: Any = anyio.to_thread.run_sync
+            out = await run(self._embed_until_cancelled, request, cancel, **{_ABANDON: True})
+        finally:
+            cancel.set()  # a no-op once the thread is done
+        if out is None:  # only if cancelled, which raised above
+            raise RuntimeError("local embedding was cancelled")
+        return out
+
+    def warm_up(self, task: str | None = None, *, show_progress: bool = False) -> None:
         """Load the model for ``task`` (default: the model's default task) and its adapter."""
         task = task or self.spec.default_task
-        model = self.model_for(task)
+        model = self.model_for(task, show_progress=show_progress)
         if model.mode == "peft" and task:
             with model.lock:
-                model.attach(task)
+                model.attach(task, show_progress=show_progress)
 
     def close(self) -> None:
         """Nothing to release: the weights stay cached while any backend still uses them."""

@@ -21,7 +21,16 @@ from .._optional import require
 from .._options import LocalOptions, RerankOptions
 from .._results import Usage
 from .base import RerankOutput, RerankRequest
-from .loading import cache_key, load_cached, resolve_device, resolve_dtype, st_load_kwargs, trust_remote_code
+from .loading import (
+    cache_key,
+    check_device_early,
+    load_cached,
+    quiet_progress,
+    resolve_device,
+    resolve_dtype,
+    st_load_kwargs,
+    trust_remote_code,
+)
 from .table import BackendConfig
 
 __all__ = ["LocalRerankBackend"]
@@ -65,6 +74,7 @@ class LocalRerankBackend:
         self.spec: ModelSpec = config.spec
         self.options: LocalOptions = config.local
         self.rerank_options: RerankOptions = config.rerank or RerankOptions()
+        check_device_early(self.options.device)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
@@ -74,7 +84,10 @@ class LocalRerankBackend:
                 device = resolve_device(self.options.device)
                 max_length = self.rerank_options.max_length
                 key = cache_key("reranker", self.spec.source, self.options, device, max_length=max_length)
-                self._loaded = load_cached(key, lambda: _load(self.spec, self.options, device, max_length))
+                with quiet_progress(self.rerank_options.show_progress):  # "Loading weights" bars
+                    self._loaded = load_cached(
+                        key, lambda: _load(self.spec, self.options, device, max_length)
+                    )
             return self._loaded.model
 
     def rerank(self, request: RerankRequest) -> RerankOutput:

@@ -35,6 +35,8 @@ from .table import BackendConfig
 
 __all__ = [
     "RemoteBase",
+    "request_chars",
+    "response_cap",
     "RemoteEmbeddingBackend",
     "Wire",
     "check_base_url",
@@ -124,6 +126,37 @@ def plan_batches(
     return batches
 
 
+# -- what a request costs and what its response may weigh -----------------------------------
+def request_chars(inputs: Any) -> int:
+    """Characters of a request's texts: the size its tokens are estimated from."""
+    if isinstance(inputs, str):
+        return len(inputs)
+    return sum(len(t) for t in inputs if isinstance(t, str)) if isinstance(inputs, list) else 0
+
+
+def response_cap(count: int, width: int | None, *, extra: int = 0) -> int:
+    """Bytes the response to ``count`` inputs of ``width`` values (``None``: unknown) may have (compressed or not).
+
+    Generous: floats written out as JSON by a server that ignores ``encoding_format``, plus
+    per-item and per-response overhead and ``extra`` (echoed documents); at most
+    ``MAX_RESPONSE_BYTES``.
+
+    >>> response_cap(1, 1024)
+    98816
+    """
+    width = C.ASSUMED_MAX_WIDTH if width is None else width
+    per_item = C.RESPONSE_BYTES_PER_VALUE * width + C.RESPONSE_BYTES_PER_ITEM
+    return min(C.MAX_RESPONSE_BYTES, C.RESPONSE_MARGIN + count * per_item + extra)
+
+
+def _short(value: Any) -> str:
+    """A repr that cannot recurse or flood a message (for values a server sent)."""
+    if isinstance(value, (list, dict)):
+        return f"a {type(value).__name__} of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 # -- response checks --------------------------------------------------------------------------
 def _invalid(reply: Reply, message: str) -> APIResponseValidationError:
     return APIResponseValidationError(
@@ -142,6 +175,13 @@ def decode_vector(value: Any, embedding_type: str) -> np.ndarray:
     Raises:
         ValueError: malformed base64, non-numeric values, or bytes outside the type's range.
     """
+    try:
+        return _decode(value, embedding_type)
+    except (TypeError, OverflowError):
+        raise ValueError("embedding values must be numbers") from None
+
+
+def _decode(value: Any, embedding_type: str) -> np.ndarray:
     if embedding_type in BIT_PRECISIONS:
         ints = np.asarray(value, dtype=np.float64) if isinstance(value, list) else None
         low, high, dtype = (-128, 127, np.int8) if embedding_type == "binary" else (0, 255, np.uint8)
@@ -207,7 +247,9 @@ def parse_embeddings(
             or not 0 <= index < count
             or rows[index] is not None
         ):
-            raise _invalid(reply, f"'index' values are not a permutation of 0..{count - 1} (got {index!r})")
+            raise _invalid(
+                reply, f"'index' values are not a permutation of 0..{count - 1} (got {_short(index)})"
+            )
         try:
             rows[index] = decode_vector(item.get("embedding"), embedding_type)
         except ValueError as exc:
@@ -244,6 +286,10 @@ class RemoteBase:
             connect_timeout=remote.connect_timeout,
             max_retries=remote.max_retries,
             max_concurrency=remote.max_concurrency,
+            call_timeout=remote.call_timeout,
+            max_rate_limit_wait=remote.max_rate_limit_wait,
+            requests_per_minute=remote.requests_per_minute,
+            tokens_per_minute=remote.tokens_per_minute,
         )
         self.http.transport, self.http.async_transport = config.transport, config.async_transport
 
@@ -313,7 +359,8 @@ class RemoteEmbeddingBackend(RemoteBase):
         call = _EmbedCall(self, request)
 
         def run(batch: range) -> tuple[np.ndarray, Usage, str | None]:
-            return call.parse(batch, self.http.post(self.path, call.body(batch)))
+            body = call.body(batch)
+            return call.parse(batch, self.http.post(self.path, body, **call.limits(batch, body)))
 
         with call:
             return call.finish(self.http.map(call.batches, run))
@@ -322,7 +369,8 @@ class RemoteEmbeddingBackend(RemoteBase):
         call = _EmbedCall(self, request)
 
         async def run(batch: range) -> tuple[np.ndarray, Usage, str | None]:
-            return call.parse(batch, await self.http.apost(self.path, call.body(batch)))
+            body = call.body(batch)
+            return call.parse(batch, await self.http.apost(self.path, body, **call.limits(batch, body)))
 
         with call:
             return call.finish(await self.http.amap(call.batches, run))
@@ -366,6 +414,13 @@ class _EmbedCall:
 
     def body(self, batch: range) -> dict[str, Any]:
         return self.backend.build_body(self.request, [self.request.texts[i] for i in batch])
+
+    def limits(self, batch: range, body: dict[str, Any]) -> dict[str, int]:
+        """The request's size (for token estimates) and its response's byte budget."""
+        return {
+            "chars": request_chars(body.get("input")),
+            "max_bytes": response_cap(len(batch), self.wire.width),
+        }
 
     def parse(self, batch: range, reply: Reply) -> tuple[np.ndarray, Usage, str | None]:
         rows, usage, model = parse_embeddings(

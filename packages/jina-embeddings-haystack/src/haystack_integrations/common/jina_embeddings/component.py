@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -111,11 +112,37 @@ def document_texts(
     return texts
 
 
+def in_haystack_words(err: InvalidInputError) -> InvalidInputError:
+    """The core's error about ``top_n`` / ``show_progress`` as the component's ``top_k`` /
+    ``progress_bar``, so the message names the parameter the user actually passed."""
+    name = _HAYSTACK_NAMES.get(err.field or "")
+    if name is None:
+        return err
+    message = re.sub(rf"\b{err.field}\b", name, str(err))
+    translated = InvalidInputError(message, index=err.index, field=name)
+    translated.__cause__ = err
+    return translated
+
+
 @contextmanager
-def naming_documents(documents: Sequence[Document]) -> Iterator[None]:
-    """Re-raise the core's per-item input errors naming the Haystack document, not just an index."""
+def haystack_errors() -> Iterator[None]:
+    """Re-raise core input errors in Haystack's words (see :func:`in_haystack_words`)."""
     try:
         yield
+    except InvalidInputError as err:
+        translated = in_haystack_words(err)
+        if translated is err:
+            raise
+        raise translated from err
+
+
+@contextmanager
+def naming_documents(documents: Sequence[Document]) -> Iterator[None]:
+    """Re-raise the core's per-item input errors naming the Haystack document, not just an index
+    (and option errors in Haystack's words)."""
+    try:
+        with haystack_errors():
+            yield
     except InvalidInputError as err:
         if err.index is None or not 0 <= err.index < len(documents):
             raise
@@ -188,7 +215,8 @@ class JinaComponent:
         and dropping it: the key is read when the pipeline warms up (Haystack's way), so a strict
         env-var key that is not set yet stands in as a placeholder here."""
         kwargs = self._core_kwargs(resolve_key=False)
-        self._core_class(**kwargs)
+        with haystack_errors():
+            self._core_class(**kwargs)
 
     # -- the core object ------------------------------------------------------------------
     def _core_kwargs(self, *, resolve_key: bool = True) -> dict[str, Any]:

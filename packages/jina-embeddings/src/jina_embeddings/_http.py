@@ -156,6 +156,73 @@ def _where(base_url: str) -> str:
 
 
 # -- the client -------------------------------------------------------------------------------
+class _InFlight:
+    """One attempt on the wire, shared by the sync and async send paths (only the I/O differs).
+
+    Entering counts the request in flight and scopes its deadline; leaving turns what went wrong
+    into the policy's answer (a retry delay in :attr:`result`, or the typed error) and always
+    releases the slot and the rate-window ticket.
+    """
+
+    def __init__(self, http: HTTPClient, att: Attempts, call: Call, ticket: Ticket, client: Any) -> None:
+        self.http, self.att, self.call, self.ticket, self.client = http, att, call, ticket, client
+        self.status = 0
+        self.result: Reply | float = 0.0
+
+    def __enter__(self) -> _InFlight:
+        self.http._activity(+1)
+        self.att.begin()
+        self.scope = self.http._scope(self.call)
+        self.token = SCOPE.set(self.scope)
+        return self
+
+    def reading(self, response: httpx.Response, max_bytes: int | None) -> tuple[Any, bytes | None]:
+        """The bounded body reader, fed already if the transport loaded the body."""
+        self.status = response.status_code
+        reader, loaded = self.http._reader(response, max_bytes)
+        if loaded is not None:
+            reader.feed(loaded)
+        return reader, loaded
+
+    def feed(self, reader: Any, chunk: bytes) -> bool:
+        """Feed one raw chunk; ``True`` when the reader has all it needs."""
+        reader.feed(chunk)
+        if reader.done:
+            return True
+        self.http._check_scope(self.scope)
+        return False
+
+    def done(self, response: httpx.Response, reader: Any) -> None:
+        self.result = self.att.on_response(
+            response.status_code, response.headers, reader.finish(), self.ticket
+        )
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        try:
+            if exc is None:
+                return False
+            att = self.att
+            if isinstance(exc, httpx.RequestError):
+                if self.call.left() <= 0:
+                    self.http.governor.settle(self.ticket, None)
+                    raise att.call_expired(self.call) from exc
+                self.result = att.on_exception(exc, self.ticket)
+                return True
+            if isinstance(exc, Abandoned):
+                raise att.abandoned(exc.reason) from None
+            if isinstance(exc, BodyError):
+                raise self.http._invalid_body(att, self.status, exc) from None
+            if isinstance(exc, RuntimeError) and self.client.is_closed:
+                # closed by another thread between taking the client and sending
+                raise att.abandoned("closed") from None
+            return False
+        finally:
+            SCOPE.reset(self.token)
+            self.http.governor.forget(self.ticket)
+            self.http.slots.release()
+            self.http._activity(-1)
+
+
 class HTTPClient:
     """Pooled sync and async clients for one backend instance (created on first use).
 
@@ -474,52 +541,17 @@ class HTTPClient:
         except BaseException:
             self.governor.forget(ticket)
             raise
-        try:
-            att.check(call)  # the slot may have come after the call's deadline
-        except BaseException:
-            self.slots.release()
-            self.governor.forget(ticket)
-            raise
-        if not self.governor.launch(ticket):  # a 429 closed the window while we waited for a slot
-            self.slots.release()
-            return 0.0
-        self._activity(+1)
-        att.begin()
-        scope = self._scope(call)
-        token = SCOPE.set(scope)
-        status = 0
-        try:
-            with client.stream("POST", path, content=content) as response:
-                status, headers = response.status_code, response.headers
-                reader, loaded = self._reader(response, max_bytes)
-                if loaded is not None:
-                    reader.feed(loaded)
-                else:
-                    for chunk in response.iter_raw():
-                        reader.feed(chunk)
-                        if reader.done:
-                            break
-                        self._check_scope(scope)
-                raw = reader.finish()
-            return att.on_response(status, headers, raw, ticket)
-        except httpx.RequestError as exc:
-            if call.left() <= 0:
-                self.governor.settle(ticket, None)
-                raise att.call_expired(call) from exc
-            return att.on_exception(exc, ticket)
-        except Abandoned as exc:
-            raise att.abandoned(exc.reason) from None
-        except BodyError as exc:
-            raise self._invalid_body(att, status, exc) from None
-        except RuntimeError:
-            if client.is_closed:  # closed by another thread between taking it and sending
-                raise att.abandoned("closed") from None
-            raise
-        finally:
-            SCOPE.reset(token)
-            self.governor.forget(ticket)
-            self.slots.release()
-            self._activity(-1)
+        flight = self._launch(att, call, ticket, client)
+        if flight is None:
+            return 0.0  # a 429 closed the window while we waited for a slot
+        with flight, client.stream("POST", path, content=content) as response:
+            reader, loaded = flight.reading(response, max_bytes)
+            if loaded is None:
+                for chunk in response.iter_raw():
+                    if flight.feed(reader, chunk):
+                        break
+            flight.done(response, reader)
+        return flight.result
 
     async def apost(
         self, path: str, body: Mapping[str, Any], *, chars: int | None = None, max_bytes: int | None = None
@@ -560,6 +592,23 @@ class HTTPClient:
         except BaseException:
             self.governor.forget(ticket)
             raise
+        flight = self._launch(att, call, ticket, pool.client)
+        if flight is None:
+            return 0.0
+        with flight:
+            async with pool.client.stream("POST", path, content=content) as response:
+                reader, loaded = flight.reading(response, max_bytes)
+                if loaded is None:
+                    async for chunk in response.aiter_raw():
+                        if flight.feed(reader, chunk):
+                            break
+                flight.done(response, reader)
+        return flight.result
+
+    def _launch(self, att: Attempts, call: Call, ticket: Ticket, client: Any) -> _InFlight | None:
+        """After the slot: check the deadline again, take the rate window, count it in flight.
+
+        ``None`` (slot released) when a 429 closed the window while the request waited."""
         try:
             att.check(call)  # the slot may have come after the call's deadline
         except BaseException:
@@ -568,44 +617,8 @@ class HTTPClient:
             raise
         if not self.governor.launch(ticket):
             self.slots.release()
-            return 0.0
-        self._activity(+1)
-        att.begin()
-        scope = self._scope(call)
-        token = SCOPE.set(scope)
-        status = 0
-        try:
-            async with pool.client.stream("POST", path, content=content) as response:
-                status, headers = response.status_code, response.headers
-                reader, loaded = self._reader(response, max_bytes)
-                if loaded is not None:
-                    reader.feed(loaded)
-                else:
-                    async for chunk in response.aiter_raw():
-                        reader.feed(chunk)
-                        if reader.done:
-                            break
-                        self._check_scope(scope)
-                raw = reader.finish()
-            return att.on_response(status, headers, raw, ticket)
-        except httpx.RequestError as exc:
-            if call.left() <= 0:
-                self.governor.settle(ticket, None)
-                raise att.call_expired(call) from exc
-            return att.on_exception(exc, ticket)
-        except Abandoned as exc:
-            raise att.abandoned(exc.reason) from None
-        except BodyError as exc:
-            raise self._invalid_body(att, status, exc) from None
-        except RuntimeError:
-            if pool.client.is_closed:
-                raise att.abandoned("closed") from None
-            raise
-        finally:
-            SCOPE.reset(token)
-            self.governor.forget(ticket)
-            self.slots.release()
-            self._activity(-1)
+            return None
+        return _InFlight(self, att, call, ticket, client)
 
     # -- many requests: bounded fan-out, input order ----------------------------------------
     def map(self, jobs: Sequence[T], run: Callable[[T], R]) -> list[R | BaseException]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["ClientCache"]
+__all__ = ["ClientCache", "ClosesClients"]
 
 C = TypeVar("C")
 
@@ -52,3 +52,20 @@ class ClientCache(Generic[C]):
 
     def __repr__(self) -> str:
         return f"ClientCache({len(self._built)} built)"
+
+
+class ClosesClients:
+    """``close()`` / ``aclose()`` for an adapter object that keeps its core clients in ``_clients``."""
+
+    _clients: ClientCache[Any]
+
+    def close(self) -> None:
+        """Release HTTP connections of every core client this object built (remote backends);
+        also done when they are garbage-collected. A later call opens new ones."""
+        for client in self._clients.built():
+            client.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close` (closes the async connection pools too)."""
+        for client in self._clients.built():
+            await client.aclose()

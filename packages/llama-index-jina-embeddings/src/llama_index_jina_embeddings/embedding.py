@@ -19,7 +19,7 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from jina_embeddings import DEFAULT_BATCH_SIZES, DEFAULT_MODEL, Embedder, InvalidInputError
 from jina_embeddings.integration import KeyRef, learned_ranges, resolve_api_key
 
-from ._client_cache import ClientCache
+from ._client_cache import ClientCache, ClosesClients
 from ._events import ChunkEvents
 from ._options import core_kwargs, core_option_fields
 
@@ -39,7 +39,7 @@ _EXCLUDE = ("batch_size",)
 _EmbeddingFields = core_option_fields("_EmbeddingFields", "embedding", base=BaseEmbedding, exclude=_EXCLUDE)
 
 
-class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
+class JinaEmbedding(_EmbeddingFields, ClosesClients):  # type: ignore[misc,valid-type]
     """Jina embeddings for LlamaIndex, locally or through the Jina API, right task per role.
 
     A drop-in for ``llama_index.embeddings.jinaai.JinaEmbedding`` (change the import): queries
@@ -134,17 +134,6 @@ class JinaEmbedding(_EmbeddingFields):  # type: ignore[misc,valid-type]
         return self._clients.get(
             options["show_progress"], options, lambda: Embedder(**options, api_key=self._secret.key)
         )
-
-    def close(self) -> None:
-        """Release HTTP connections of every core client this object built (remote backends);
-        also done when they are garbage-collected. A later call opens new ones."""
-        for client in self._clients.built():
-            client.close()
-
-    async def aclose(self) -> None:
-        """Async :meth:`close` (closes the async connection pools too)."""
-        for client in self._clients.built():
-            await client.aclose()
 
     @property
     def client(self) -> Embedder:

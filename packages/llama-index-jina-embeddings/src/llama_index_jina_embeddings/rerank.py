@@ -24,7 +24,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from jina_embeddings import DEFAULT_RERANKER, InvalidInputError, Reranker, Reranking
 from jina_embeddings.integration import KeyRef, resolve_api_key
 
-from ._client_cache import ClientCache
+from ._client_cache import ClientCache, ClosesClients
 from ._options import core_kwargs, core_option_fields
 
 __all__ = ["JinaRerank"]
@@ -39,7 +39,7 @@ _RerankFields = core_option_fields(
 )
 
 
-class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
+class JinaRerank(_RerankFields, ClosesClients):  # type: ignore[misc,valid-type]
     """Rerank retrieved nodes with a Jina reranker, locally or through the Jina API.
 
     A drop-in for ``llama_index.postprocessor.jinaai_rerank.JinaRerank`` (change the import),
@@ -83,17 +83,6 @@ class JinaRerank(_RerankFields):  # type: ignore[misc,valid-type]
         """The core ``Reranker`` for the current fields (rebuilt if a field changed)."""
         options = {**core_kwargs(self, "reranker"), "model": self.model}
         return self._clients.get(None, options, lambda: Reranker(**options, api_key=self._secret.key))
-
-    def close(self) -> None:
-        """Release HTTP connections of every core client this object built (remote backends);
-        also done when they are garbage-collected. A later call opens new ones."""
-        for client in self._clients.built():
-            client.close()
-
-    async def aclose(self) -> None:
-        """Async :meth:`close` (closes the async connection pools too)."""
-        for client in self._clients.built():
-            await client.aclose()
 
     @property
     def client(self) -> Reranker:

@@ -325,3 +325,19 @@ def test_top_k_errors_name_top_k():
     with pytest.raises(InvalidInputError, match="top_k must be") as run_info:
         ranker.run(query="q", documents=[Document(content="a")], top_k=-1)
     assert run_info.value.field == "top_k"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"backend": "local", "dimensions": 100}, "dimensions"),
+        ({"backend": "fake", "precision": "int4"}, "precision"),
+        ({"backend": "cloud"}, "backend"),
+        ({"backend": "local", "model": "jina-embedings-v5-text-small"}, "model"),
+    ],
+)
+def test_bad_settings_fail_in_init_not_at_warm_up(kwargs, field):
+    for cls in (JinaTextEmbedder, JinaDocumentEmbedder):
+        with pytest.raises(InvalidInputError) as info:
+            cls(**kwargs)  # building the component is enough: no warm_up, no run
+        assert info.value.field == field, (cls.__name__, info.value)

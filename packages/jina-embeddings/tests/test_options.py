@@ -219,3 +219,14 @@ def test_messages_read_right() -> None:
     assert "nothing in it to embed or score" in str(blank.value) and "embedding of it" not in str(blank.value)
     with pytest.raises(InvalidInputError, match=r"timeout, max_retries only apply to"):
         Embedder(backend="fake", timeout=5, max_retries=3)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:abc/v1", "http://[::1/v1", "http:///v1"])
+def test_malformed_base_url_is_refused_at_construction(url: str) -> None:
+    for make in (
+        lambda: Embedder(backend="api", base_url=url, api_key="k"),
+        lambda: RemoteOptions(base_url=url),
+    ):
+        with pytest.raises(InvalidInputError) as info:
+            make()
+        assert info.value.field == "base_url" and url not in str(info.value)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import typing
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Literal, TypedDict
@@ -312,6 +313,23 @@ class RerankOptions:
 DEFAULT_BASE_URL = "https://api.jina.ai/v1"
 
 
+def _check_url_parses(url: str) -> None:
+    """A malformed host or port (``http://127.0.0.1:abc/v1``, ``http://[::1/v1``) is refused now,
+    not as ``httpx.InvalidURL`` at the first request. The URL is not echoed: it may hold a secret."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - parses the port
+    except ValueError:
+        raise InvalidInputError(
+            "base_url is not a valid URL (check the host, the brackets of an IPv6 address and the port).",
+            field="base_url",
+        ) from None
+    if not parts.hostname:
+        raise InvalidInputError(
+            "base_url has no host (expected scheme://host[:port][/path]).", field="base_url"
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class RemoteOptions:
     """How the remote backends (``api``, ``openai``) talk to a server.
@@ -411,6 +429,8 @@ class RemoteOptions:
             raise InvalidInputError(
                 f"base_url must start with http:// or https:// (got {shown}).", field="base_url"
             )
+        if self.base_url is not None:
+            _check_url_parses(self.base_url)
         check_positive_number("timeout", self.timeout, optional=False)
         check_positive_number("connect_timeout", self.connect_timeout, optional=False)
         check_positive_number("call_timeout", self.call_timeout)

@@ -199,7 +199,7 @@ def test_key_only_in_authorization_header(srv: Any) -> None:
 ECHOES = [
     ("header", AuthenticationError),  # x-request-id: <key>
     ("body", AuthenticationError),  # JSON detail and request_id spelled as \u escapes
-    ("location", APIStatusError),  # 307 Location: https://evil/?key=<key>#<key>
+    ("location", APIStatusError),  # 307 Location: https://evil.example.com/?key=<key>#<key>
     ("reason", AuthenticationError),  # "HTTP/1.1 401 Bad key <key>"
     ("preview", APIResponseValidationError),  # 200 HTML with the key where a 200-char cut would split it
 ]

@@ -333,14 +333,14 @@ class HTTPClient:
             with self._lock:
                 for old in [lp for lp in self._apools if lp.is_closed()]:
                     self._apools.pop(old).shutdown_sockets()  # a loop closed without closing its pool
-                pool = self._apools.get(loop)
-                fresh = pool is None or pool.client.is_closed
-                if fresh:
+                found = self._apools.get(loop)
+                fresh = found is None or found.client.is_closed
+                if found is None or fresh:
                     client = httpx.AsyncClient(transport=self.async_transport, **self._client_options())
-                    pool = self._apools[loop] = _AsyncPool(
+                    found = self._apools[loop] = _AsyncPool(
                         client, _close_at_loop_shutdown(client), install(client)
                     )
-            assert pool is not None
+                pool = found
             if not fresh:
                 return pool
             try:

@@ -21,6 +21,7 @@ import contextlib
 import math
 import threading
 import time
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,7 @@ class _Waiter:
             self.granted = True
             self.event.set()
             return True
-        assert self.loop is not None and self.future is not None
-        if self.loop.is_closed():
+        if self.loop is None or self.future is None or self.loop.is_closed():
             return False
         try:
             self.loop.call_soon_threadsafe(_resolve, self.future)
@@ -102,9 +102,9 @@ class Slots:
                 return
             waiter = _Waiter()
             self._waiters.append(waiter)
-        assert waiter.event is not None
+        event = typing.cast(threading.Event, waiter.event)  # a sync waiter always has one
         try:
-            while not waiter.event.wait(C.IO_SLICE):
+            while not event.wait(C.IO_SLICE):
                 expired()
         except BaseException:
             self._abandon(waiter)
@@ -117,10 +117,10 @@ class Slots:
                 return
             waiter = _Waiter(loop)
             self._waiters.append(waiter)
-        assert waiter.future is not None
+        future = typing.cast("asyncio.Future[None]", waiter.future)  # an async waiter always has one
         try:
             while True:
-                await asyncio.wait({waiter.future}, timeout=C.IO_SLICE)
+                await asyncio.wait({future}, timeout=C.IO_SLICE)
                 with self._lock:
                     if waiter.granted:
                         return

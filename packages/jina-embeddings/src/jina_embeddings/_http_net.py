@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import socket
 import ssl
 import threading
@@ -104,8 +105,8 @@ def _clamp(exc: type[Exception], timeout: float | None) -> float | None:
 
 def _slice(exc: type[Exception], own_end: float | None) -> tuple[float, float]:
     """(this read's slice, the time it may still take) for a read ending at ``own_end``."""
-    left = _budget(exc)
-    assert left is not None
+    budget = _budget(exc)
+    left = math.inf if budget is None else budget  # callers only slice inside a scoped attempt
     if own_end is not None:
         left = min(left, own_end - time.monotonic())
         if left <= 0:

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 import urllib.parse
@@ -502,6 +503,13 @@ def option_specs(kind: Kind) -> tuple[OptionSpec, ...]:
     """
     if kind not in _GROUPS:
         raise InvalidInputError(f"kind must be 'embedding' or 'reranker', got {kind!r}.", field="kind")
+    return _table(kind)
+
+
+@functools.cache
+def _table(kind: Kind) -> tuple[OptionSpec, ...]:
+    """The table is fixed: built once per kind, not on every object construction (and every
+    LlamaIndex client check), since it resolves type hints."""
     specs: list[OptionSpec] = []
     for cls in _GROUPS[kind]:
         hints = typing.get_type_hints(cls)

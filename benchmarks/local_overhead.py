@@ -168,7 +168,7 @@ def main() -> None:
 
     if "1" in args.parts:
         raw = SentenceTransformer(minilm, device="cpu")
-        emb = Embedder(minilm, backend="local", batch_size=32)
+        emb = Embedder(minilm, backend="local", dtype="float32", batch_size=32)  # raw ST is float32
         emb.warm_up()
         print("\nPart 1: Embedder local vs raw SentenceTransformer.encode (MiniLM, batch 32)")
         for kind in ("short", "long", "mixed"):
@@ -192,8 +192,8 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="lora-bench-"))
         folder = add_lora_adapters(minilm, tmp / "minilm-lora")
         base = SentenceTransformer(str(folder), device="cpu")  # no adapters attached
-        dynamic = Embedder(folder, backend="local", task="clustering")
-        merged = Embedder(folder, backend="local", task="clustering", merge_adapters=True)
+        dynamic = Embedder(folder, backend="local", task="clustering", dtype="float32")
+        merged = Embedder(folder, backend="local", task="clustering", merge_adapters=True, dtype="float32")
         dynamic.warm_up()
         merged.warm_up()
         print("\nPart 2: LoRA r=32 on all linear layers (MiniLM), same prompt 'Document: '")

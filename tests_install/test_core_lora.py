@@ -32,7 +32,10 @@ def peft_reference(folder: Path, arch: str, task: str, prompt: str, texts: list[
 
 def test_every_task_gives_different_vectors(tiny_models: dict[str, Path]) -> None:
     for arch, folder in tiny_models.items():
-        vecs = {t: Embedder(folder, backend="local", task=t).embed_documents(TEXTS).vectors for t in TASKS}
+        vecs = {
+            t: Embedder(folder, backend="local", task=t, dtype="float32").embed_documents(TEXTS).vectors
+            for t in TASKS
+        }
         for t, v in vecs.items():
             assert v.shape == (3, 64), (arch, t)
             np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
@@ -45,7 +48,7 @@ def test_every_task_gives_different_vectors(tiny_models: dict[str, Path]) -> Non
 def test_documents_equal_the_transformers_peft_reference_per_task(tiny_models: dict[str, Path]) -> None:
     folder = tiny_models["qwen3"]  # the v5-text-small stand-in: all four adapters
     for task in TASKS:
-        got = Embedder(folder, backend="local", task=task).embed_documents(TEXTS)
+        got = Embedder(folder, backend="local", task=task, dtype="float32").embed_documents(TEXTS)
         assert (got.task, got.role, got.dimensions) == (task, "document", 64)
         np.testing.assert_allclose(
             got.vectors, peft_reference(folder, "qwen3", task, "Document: ", TEXTS), atol=2e-5, err_msg=task
@@ -54,7 +57,7 @@ def test_documents_equal_the_transformers_peft_reference_per_task(tiny_models: d
 
 def test_retrieval_queries_equal_the_reference_on_every_arch(tiny_models: dict[str, Path]) -> None:
     for arch, folder in tiny_models.items():
-        emb = Embedder(folder, backend="local", task="retrieval")
+        emb = Embedder(folder, backend="local", task="retrieval", dtype="float32")
         queries = emb.embed_queries(TEXTS).vectors
         np.testing.assert_allclose(
             queries, peft_reference(folder, arch, "retrieval", "Query: ", TEXTS), atol=2e-5, err_msg=arch
@@ -68,8 +71,10 @@ def test_merged_adapter_equals_the_dynamic_one(tiny_models: dict[str, Path]) -> 
     """merge_adapters=True folds the task's LoRA into the weights: same vectors, no adapter switching."""
     folder = tiny_models["qwen3"]
     for task in ("retrieval", "classification"):
-        dynamic = Embedder(folder, backend="local", task=task).embed_queries(TEXTS).vectors
+        dynamic = Embedder(folder, backend="local", task=task, dtype="float32").embed_queries(TEXTS).vectors
         merged = (
-            Embedder(folder, backend="local", task=task, merge_adapters=True).embed_queries(TEXTS).vectors
+            Embedder(folder, backend="local", task=task, merge_adapters=True, dtype="float32")
+            .embed_queries(TEXTS)
+            .vectors
         )
         np.testing.assert_allclose(merged, dynamic, atol=1e-5, err_msg=task)

@@ -2,7 +2,9 @@
 
 Standard library + numpy only.  Routes: POST {base_url}/embeddings (Jina mode and OpenAI mode) and
 POST {base_url}/rerank.  Vectors come from :func:`expected_vector`, scores from
-:func:`expected_rerank_score`, so tests can check every value.
+:func:`expected_rerank_score`, so tests can check every value.  With ``late_chunking: true`` (v3, v4)
+a request's vectors come from :func:`expected_late_vectors` (each depends on every input of its
+request) and a request over 8,192 tokens (whitespace words) is refused with 400.
 
 Order of events for one request: read it, record it (outcome "pending"), sleep ``latency``, take one
 fault (scripted queue first, then random rates; only POSTs to the two API routes take one).
@@ -52,6 +54,7 @@ from .fake_vectors import (
     ApiError,
     count_words,
     embeddings_response,
+    expected_late_vectors,
     expected_rerank_score,
     expected_vector,
     gzip_bomb,
@@ -65,6 +68,7 @@ __all__ = [
     "FakeJinaServer",
     "Fault",
     "RecordedRequest",
+    "expected_late_vectors",
     "expected_rerank_score",
     "expected_vector",
 ]

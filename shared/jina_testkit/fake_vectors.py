@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .fake_images import IMAGE_MODELS, image_key
+
 __all__ = [
     "DEFAULT_NATIVE_DIMS",
     "EMBEDDING_TYPES",
@@ -25,6 +27,7 @@ __all__ = [
     "embeddings_response",
     "encode_embedding",
     "expected_rerank_score",
+    "expected_late_vectors",
     "expected_vector",
     "gzip_bomb",
     "rerank_response",
@@ -63,6 +66,38 @@ def expected_vector(
         raise ValueError(f"dimensions must be in 1..{native_dim}, got {dimensions}")
     raw = _vector_bytes(model, task or "", text, dimensions or 0, native_dim)
     return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+LATE_CHUNKING_MODELS = ("jina-embeddings-v3", "jina-embeddings-v4")
+LATE_CHUNKING_MAX_TOKENS = 8192  # per request, counted as usage counts tokens (whitespace words)
+
+
+def expected_late_vectors(
+    model: str, task: str | None, texts: list[str], dimensions: int | None = None, native_dim: int = 1024
+) -> np.ndarray:
+    """The vectors of one ``late_chunking: true`` request: each input's own vector plus one
+    vector of the whole request (seeded by all inputs, in order), normalized, then cut to
+    ``dimensions`` and renormalized. So a chunk's vector changes with its request's other chunks."""
+    context = expected_vector(model, f"{task or ''}\x00late", "\x00".join(texts), None, native_dim)
+    rows = []
+    for t in texts:
+        v = expected_vector(model, task, t, None, native_dim) + context
+        v = v / np.linalg.norm(v)
+        if dimensions:
+            v = v[:dimensions] / np.linalg.norm(v[:dimensions])
+        rows.append(v.astype(np.float32))
+    return np.stack(rows)
+
+
+def _check_late_chunking(model: str, texts: list[str]) -> None:
+    if model not in LATE_CHUNKING_MODELS:
+        raise v422("late_chunking", f"late_chunking is not supported for {model}", "extra_forbidden")
+    tokens = sum(count_words(t) for t in texts)
+    if tokens > LATE_CHUNKING_MAX_TOKENS:
+        raise ApiError(
+            400,
+            f"late_chunking: the inputs have {tokens} tokens, over {LATE_CHUNKING_MAX_TOKENS} per request",
+        )
 
 
 @lru_cache(maxsize=4)
@@ -207,8 +242,9 @@ def v422(field: str, msg: str, etype: str = "value_error") -> ApiError:
     return ApiError(422, msg, field=field, etype=etype)
 
 
-def _texts(value: Any, field: str) -> list[str]:
-    """str | {"text": str} | non-empty list of those -> list of str (422 otherwise)."""
+def _texts(value: Any, field: str, images: bool = False) -> list[str]:
+    """str | {"text": str} | {"image": b64 or URL} | non-empty list of those -> list of str
+    (422 otherwise); an image becomes its key (see :mod:`.fake_images`)."""
     items = value if isinstance(value, list) else [value]
     if isinstance(value, list) and not value:
         raise v422(field, "List should have at least 1 item after validation, not 0", "too_short")
@@ -216,6 +252,9 @@ def _texts(value: Any, field: str) -> list[str]:
     for i, item in enumerate(items):
         if isinstance(item, dict) and set(item) == {"text"}:
             item = item["text"]
+        elif isinstance(item, dict) and set(item) == {"image"}:
+            where = f"{field}[{i}]" if isinstance(value, list) else field
+            item = image_key(item["image"], where, allowed=images, error=v422)
         if not isinstance(item, str):
             raise v422(
                 f"{field}[{i}]" if isinstance(value, list) else field,
@@ -234,6 +273,10 @@ def _check_type(body: dict, field: str, types: tuple, name: str) -> None:
 
 def embeddings_response(body: dict, native_dims: dict[str, int], kind: str | None = None) -> dict:
     """Validate an /v1/embeddings body like the real API (raise ApiError) and build the 200 payload."""
+    from .fake_multivector import is_multivector_request, multivector_response
+
+    if is_multivector_request(body):  # jina-colbert-v2, v4 return_multivector
+        return multivector_response(body, kind)
     model = _model(body, native_dims)
     openai = "encoding_format" in body or not (body.keys() & _JINA_ONLY)
     allowed = OPENAI_FIELDS if openai else JINA_FIELDS
@@ -246,7 +289,7 @@ def embeddings_response(body: dict, native_dims: dict[str, int], kind: str | Non
                 raise v422(field, "Extra inputs are not permitted", "extra_forbidden")
     if "input" not in body:
         raise v422("input", "Field required", "missing")
-    texts = _texts(body["input"], "input")
+    texts = _texts(body["input"], "input", images=model in IMAGE_MODELS)
     if len(texts) > MAX_INPUTS:
         raise ApiError(400, f"input length is larger than the largest allowed size {MAX_INPUTS}")
     for i, t in enumerate(texts):
@@ -276,7 +319,11 @@ def embeddings_response(body: dict, native_dims: dict[str, int], kind: str | Non
                 "embedding_type", "Input should be 'float', 'base64', 'binary' or 'ubinary'", "literal_error"
             )
     task = None if openai else body.get("task")
-    vecs = np.stack([expected_vector(model, task, t, dims, native) for t in texts])
+    if body.get("late_chunking") is True:  # one sequence per request: vectors depend on the others
+        _check_late_chunking(model, texts)
+        vecs = expected_late_vectors(model, task, texts, dims, native)
+    else:
+        vecs = np.stack([expected_vector(model, task, t, dims, native) for t in texts])
     if kind == "nan":
         vecs[0, 0] = np.nan
     drop = kind == "bad_dim"
@@ -304,7 +351,7 @@ def rerank_response(body: dict, kind: str | None = None) -> dict:
         raise ApiError(400, "query is empty or contains only whitespace")
     if "documents" not in body:
         raise v422("documents", "Field required", "missing")
-    docs = _texts(body["documents"], "documents")
+    docs = _texts(body["documents"], "documents", images=model in IMAGE_MODELS)
     top_n = body.get("top_n")
     if top_n is not None and (not isinstance(top_n, int) or isinstance(top_n, bool) or top_n < 1):
         raise v422("top_n", "top_n must be an integer >= 1", "greater_than_equal")

@@ -28,6 +28,7 @@ BAD_VALUES: dict[str, list[tuple[str, Any]]] = {
         ("batch_size", 5000),
     ],
     "reranker": [("top_n", 0), ("timeout", -1.0), ("max_concurrency", 0), ("dtype", "float8")],
+    "multivector": [("precision", "int8"), ("dimensions", 32), ("timeout", -1.0), ("dtype", "float8")],
 }
 
 
@@ -82,7 +83,9 @@ class OptionParityContract:
 
 def make_core(kind: str, **options: Any) -> Any:
     """The core object with ``options`` (values are checked before the backend is looked at)."""
-    from jina_embeddings import Embedder, Reranker
+    from jina_embeddings import Embedder, MultiVectorEmbedder, Reranker
 
+    if kind == "multivector":  # no fake multi-vector backend: local builds without loading anything
+        return MultiVectorEmbedder("jina-colbert-v2", backend="local", **options)
     cls: Callable[..., Any] = Embedder if kind == "embedding" else Reranker
     return cls(backend="fake", **options)

@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .tiny_clip import build_tiny_clip, sample_images  # noqa: F401  (the multimodal stand-in)
+
 TASKS = ("retrieval", "text-matching", "clustering", "classification")
 CORPUS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -256,3 +258,73 @@ def load(model_dir: str | Path, tasks: tuple[str, ...] = TASKS) -> Any:
 def encode(st: Any, texts: list[str], task: str) -> Any:
     st.set_adapter(task)  # global switch on the model: guard with a lock if threads share it
     return st.encode(texts, convert_to_tensor=True)
+
+
+#: The markers jina-colbert-v2 uses (added tokens, as PyLate adds its prefixes).
+COLBERT_MARKERS = ("[QueryMarker]", "[DocumentMarker]")
+
+
+def build_tiny_colbert(
+    out_dir: str | Path, *, seed: int = 0, query_length: int = 32, document_length: int = 180
+) -> Path:
+    """Tiny random ColBERT checkpoint in PyLate's layout, like jina-colbert-v2 (see fake_multivector).
+
+    Built with sentence-transformers' own modules: an XLM-R Transformer (hidden 64, the markers
+    ``[QueryMarker]`` / ``[DocumentMarker]`` added to its tokenizer) and a bias-free
+    ``Dense(64 -> 128)``. Written as PyLate writes it: ``modules.json`` naming
+    ``pylate.models.Dense.Dense``, a Dense config without module IO names, and
+    ``config_sentence_transformers.json`` with ``model_type: ColBERT``, ``query_prefix``,
+    ``document_prefix``, ``query_length``, ``document_length``, ``attend_to_expansion_tokens``
+    and the punctuation ``skiplist_words``. ``MultiVectorEncoder`` adds MultiVectorMask and the
+    per-token Normalize on load (PyLate v3 checkpoints have them inline). ~0.3 s.
+    """
+    import shutil
+    import string
+
+    import torch
+    from transformers import AutoModel
+
+    try:
+        from sentence_transformers.base.modules.dense import Dense
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Dense  # type: ignore[no-redef]
+    Transformer, _, _ = _st_modules()
+    out = Path(out_dir)
+    hf_dir = out.parent / f".{out.name}-hf"
+    torch.manual_seed(seed)
+    tok = build_tokenizer("xlm-roberta")
+    tok.add_tokens(list(COLBERT_MARKERS))
+    AutoModel.from_config(build_config("xlm-roberta", tok)).save_pretrained(hf_dir)
+    tok.save_pretrained(hf_dir)
+    first = Transformer(str(hf_dir), max_seq_length=512)
+    first.save(str(out))
+    dense = Dense(64, 128, bias=False, activation_function=torch.nn.Identity())
+    (out / "1_Dense").mkdir(parents=True, exist_ok=True)
+    dense.save(str(out / "1_Dense"))
+    shutil.rmtree(hf_dir)
+    dense_config = json.loads((out / "1_Dense" / "config.json").read_text())
+    for key in ("module_input_name", "module_output_name"):  # PyLate's Dense predates them
+        dense_config.pop(key, None)
+    (out / "1_Dense" / "config.json").write_text(json.dumps(dense_config, indent=2))
+    (out / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": 512, "do_lower_case": False})
+    )
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Dense", "type": "pylate.models.Dense.Dense"},
+    ]
+    (out / "modules.json").write_text(json.dumps(modules, indent=2))
+    config = {
+        "model_type": "ColBERT",
+        "query_prefix": COLBERT_MARKERS[0],
+        "document_prefix": COLBERT_MARKERS[1],
+        "query_length": query_length,
+        "document_length": document_length,
+        "attend_to_expansion_tokens": True,
+        "skiplist_words": list(string.punctuation),
+        "similarity_fn_name": "MaxSim",
+        "prompts": {},
+        "default_prompt_name": None,
+    }
+    (out / "config_sentence_transformers.json").write_text(json.dumps(config, indent=2))
+    return out

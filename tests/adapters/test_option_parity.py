@@ -5,9 +5,14 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from haystack_integrations.components.embedders.jina_embeddings import JinaDocumentEmbedder, JinaTextEmbedder
+from haystack_integrations.components.embedders.jina_embeddings import (
+    JinaDocumentEmbedder,
+    JinaMultiVectorDocumentEmbedder,
+    JinaMultiVectorTextEmbedder,
+    JinaTextEmbedder,
+)
 from haystack_integrations.components.rankers.jina_embeddings import JinaRanker
-from jina_embeddings import Embedder, Reranker
+from jina_embeddings import Embedder, MultiVectorEmbedder, Reranker
 from jina_testkit.option_parity import OptionParityContract
 from langchain_jina_embeddings import JinaEmbeddings, JinaRerank
 from llama_index_jina_embeddings import JinaEmbedding
@@ -118,3 +123,36 @@ class TestHaystackRanker(OptionParityContract):
 
     def defaults(self) -> dict[str, Any]:
         return signature_defaults(JinaRanker)
+
+
+class TestCoreMultiVectorEmbedder(OptionParityContract):
+    kind = "multivector"
+
+    def make(self, **options: Any) -> Any:
+        return MultiVectorEmbedder("jina-colbert-v2", backend="local", **options)
+
+    def defaults(self) -> dict[str, Any]:
+        return signature_defaults(MultiVectorEmbedder)
+
+
+class TestHaystackMultiVectorTextEmbedder(OptionParityContract):
+    kind = "multivector"
+    excluded = ("batch_size", "show_progress")  # one query per run
+
+    def make(self, **options: Any) -> Any:
+        return JinaMultiVectorTextEmbedder(backend="local", **options)
+
+    def defaults(self) -> dict[str, Any]:
+        return signature_defaults(JinaMultiVectorTextEmbedder)
+
+
+class TestHaystackMultiVectorDocumentEmbedder(OptionParityContract):
+    kind = "multivector"
+    renames = {"show_progress": "progress_bar"}
+    framework_defaults = {"show_progress": True}
+
+    def make(self, **options: Any) -> Any:
+        return JinaMultiVectorDocumentEmbedder(backend="local", **options)
+
+    def defaults(self) -> dict[str, Any]:
+        return signature_defaults(JinaMultiVectorDocumentEmbedder)

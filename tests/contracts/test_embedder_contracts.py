@@ -27,7 +27,7 @@ class TestLocalTinyV5(EmbedderContract):
 
     @pytest.fixture
     def embedder_factory(self, tiny_models: dict[str, Path]) -> Callable[..., Embedder]:
-        return lambda **kw: Embedder(tiny_models["qwen3"], backend="local", **kw)
+        return lambda **kw: Embedder(tiny_models["qwen3"], backend="local", **{"dtype": "float32", **kw})
 
 
 @pytest.mark.local
@@ -39,4 +39,4 @@ class TestLocalMiniLM(EmbedderContract):
 
     @pytest.fixture
     def embedder_factory(self, minilm_path: str) -> Callable[..., Embedder]:
-        return lambda **kw: Embedder(minilm_path, backend="local", **kw)
+        return lambda **kw: Embedder(minilm_path, backend="local", **{"dtype": "float32", **kw})

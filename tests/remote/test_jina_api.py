@@ -48,7 +48,8 @@ BODY_ROWS = [
         {"task": "separation", "normalized": True},
         set(),
     ),
-    ("jina-embeddings-v3", {"late_chunking": True}, "document", {"late_chunking": True}, set()),
+    # late chunking is per document (embed_chunks); a query is embedded whole, without the flag
+    ("jina-embeddings-v3", {"late_chunking": True}, "query", {"task": "retrieval.query"}, {"late_chunking"}),
     ("jina-embeddings-v4", {}, "query", {"task": "retrieval.query"}, {"normalized"}),
     ("jina-code-embeddings-0.5b", {}, "query", {"task": "nl2code.query"}, {"normalized"}),
     ("jina-clip-v2", {}, "document", {"normalized": True}, {"task"}),
@@ -137,10 +138,11 @@ def test_usage_is_summed_and_model_reported(srv: Any, make: Any) -> None:
     assert out.model == V5
 
 
-def test_late_chunking_sends_one_request(srv: Any, make: Any, helpers: Any) -> None:
-    make("jina-embeddings-v3", late_chunking=True, batch_size=2).embed(["a", "b", "c", "d", "e"])
+def test_late_chunking_sends_one_request_per_document(srv: Any, make: Any, helpers: Any) -> None:
+    make("jina-embeddings-v3", late_chunking=True, batch_size=2).embed_chunks(["a", "b", "c", "d", "e"])
     requests = helpers.embed_requests(srv)
-    assert len(requests) == 1 and requests[0].body["late_chunking"] is True
+    assert len(requests) == 1 and requests[0].body["late_chunking"] is True  # batch_size does not split it
+    assert requests[0].body["input"] == ["a", "b", "c", "d", "e"]
 
 
 def test_progress_bar_counts_texts(srv: Any, make: Any, capsys: pytest.CaptureFixture[str]) -> None:

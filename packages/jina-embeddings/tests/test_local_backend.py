@@ -59,7 +59,7 @@ def test_each_task_and_role_equals_peft_reference(
 ) -> None:
     if arch not in tiny_models:
         pytest.skip(f"{arch} needs a newer transformers")
-    emb = Embedder(tiny_models[arch], backend="local", task=task)
+    emb = Embedder(tiny_models[arch], backend="local", task=task, dtype="float32")
     got = emb.embed(TEXTS, role=role)
     np.testing.assert_allclose(got.vectors, peft_reference(arch, task, role, TEXTS), atol=2e-5)
     assert (got.task, got.role, got.dimensions) == (task, role, 64)
@@ -91,10 +91,11 @@ def test_matryoshka_dims_exact_and_unit_norm(tiny_models: dict[str, Path]) -> No
 
 @pytest.mark.parametrize("task", TASKS)
 def test_merged_adapters_equal_dynamic(tiny_models: dict[str, Path], task: str) -> None:
-    dynamic = Embedder(tiny_models["eurobert"], backend="local", task=task).embed_queries(TEXTS).vectors
-    merged_emb = Embedder(tiny_models["eurobert"], backend="local", task=task, merge_adapters=True)
+    exact = {"backend": "local", "task": task, "dtype": "float32"}
+    dynamic = Embedder(tiny_models["eurobert"], **exact).embed_queries(TEXTS)
+    merged_emb = Embedder(tiny_models["eurobert"], merge_adapters=True, **exact)
     merged = merged_emb.embed_queries(TEXTS).vectors
-    np.testing.assert_allclose(merged, dynamic, atol=1e-5)
+    np.testing.assert_allclose(merged, dynamic.vectors, atol=1e-5)
     model = merged_emb._backend.model_for(task)
     assert model.mode == "plain"  # no adapter switching, no LoRA layers on the hot path
 
@@ -109,10 +110,10 @@ def test_models_are_shared_between_embedders(tiny_models: dict[str, Path]) -> No
     assert len(keys) == 1 and keys[0]["device"] == "cpu"
 
 
-def _hammer(tiny_models: dict[str, Path], calls_per_thread: int) -> tuple[int, int]:
+def _hammer(tiny_models: dict[str, Path], calls_per_thread: int, **options: Any) -> tuple[int, int]:
     """Threads with different tasks on one shared model; returns (wrong, total)."""
     folder = tiny_models["qwen3"]
-    embedders = {t: Embedder(folder, backend="local", task=t) for t in TASKS}
+    embedders = {t: Embedder(folder, backend="local", task=t, **options) for t in TASKS}
     expected = {t: e.embed_documents(TEXTS).vectors for t, e in embedders.items()}
     wrong = total = 0
     lock = threading.Lock()
@@ -147,10 +148,13 @@ def test_concurrent_tasks_never_mix_adapters(tiny_models: dict[str, Path]) -> No
 def test_hammer_detects_mixing_without_the_lock(
     tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Control: without the per-model lock the same threads get wrong adapters or broken batches."""
+    """Control: without the per-model lock the same threads get wrong adapters or broken batches.
+
+    (With coalesce=True, the default, the coalescer also runs one pass at a time.)
+    """
     model = Embedder(tiny_models["qwen3"], backend="local")._backend.model_for("retrieval")
     monkeypatch.setattr(model, "lock", contextlib.nullcontext())
-    wrong, total = _hammer(tiny_models, calls_per_thread=75)
+    wrong, total = _hammer(tiny_models, calls_per_thread=75, coalesce=False)
     assert total == 300 and wrong > 0
 
 
@@ -243,10 +247,15 @@ def test_progress_bar(minilm_path: str, capfd: pytest.CaptureFixture[str]) -> No
 def test_device_and_dtype_defaults(minilm_path: str) -> None:
     import torch
 
-    emb = Embedder(minilm_path, backend="local")
+    from jina_embeddings._backends.local_dtype import cpu_bf16_feature
+
+    emb = Embedder(minilm_path, backend="local", dtype="float32")
     model = emb._backend.model_for(None)
     param = next(model.st.parameters())
     assert (param.device.type, param.dtype) == ("cpu", torch.float32)
+    auto = Embedder(minilm_path, backend="local")  # dtype=None: bf16 where the CPU has it natively
+    expected = torch.bfloat16 if cpu_bf16_feature() else torch.float32
+    assert next(auto._backend.model_for(None).st.parameters()).dtype == expected
     half = Embedder(minilm_path, backend="local", dtype="bfloat16")
     assert next(half._backend.model_for(None).st.parameters()).dtype == torch.bfloat16
     v32 = emb.embed_documents(TEXTS).vectors

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.local
 
 @pytest.fixture(scope="module")
 def embed_model(minilm_path: str) -> JinaEmbedding:
-    return JinaEmbedding(minilm_path, backend="local", device="cpu")
+    return JinaEmbedding(minilm_path, backend="local", device="cpu", dtype="float32")
 
 
 @pytest.fixture(scope="module")
 def core(minilm_path: str) -> Embedder:
     """The core on the same model folder: the reference every adapter value is checked against."""
-    return Embedder(minilm_path, backend="local", device="cpu")
+    return Embedder(minilm_path, backend="local", device="cpu", dtype="float32")
 
 
 def test_defaults_for_the_local_backend(embed_model: JinaEmbedding, minilm_path: str) -> None:

@@ -16,7 +16,11 @@ from ._apikey import APIKey
 from ._backends.table import default_batch_sizes
 from ._embedder import DEFAULT_MODEL, Embedder, TruncationWarning
 from ._frontend import RemoteBackendWarning
+from ._images import Image
+from ._maxsim import maxsim, maxsim_scores
 from ._models import MODELS, ModelSpec, UnregisteredModelWarning, get_spec, list_models
+from ._multivector import MultiVectorEmbedder, MultiVectorEmbeddings
+from ._multivector_io import TOKEN_VECTORS_KEY, decode_token_vectors, encode_token_vectors
 from ._options import EmbedOptions, LocalOptions, RemoteOptions, RerankOptions
 from ._quantize import PRECISIONS
 from ._reranker import DEFAULT_RERANKER, Reranker
@@ -51,6 +55,13 @@ __version__ = "0.1.0"
 DEFAULT_BATCH_SIZES = default_batch_sizes()
 
 __all__ = [
+    "TOKEN_VECTORS_KEY",
+    "MultiVectorEmbedder",
+    "MultiVectorEmbeddings",
+    "decode_token_vectors",
+    "encode_token_vectors",
+    "maxsim",
+    "maxsim_scores",
     "DEFAULT_BATCH_SIZES",
     "DEFAULT_MODEL",
     "DEFAULT_RERANKER",
@@ -68,6 +79,7 @@ __all__ = [
     "EmbedOptions",
     "Embedder",
     "Embeddings",
+    "Image",
     "InsufficientBalanceError",
     "InternalServerError",
     "InvalidInputError",

@@ -21,15 +21,17 @@ from typing_extensions import Unpack
 from . import _calibration
 from ._backends.base import BackendOutput, BackendPartialFailure, EmbedRequest
 from ._frontend import Frontend, logger, signature_with_options
+from ._late_chunking import LateChunkingMixin, flat_late_chunking_error
 from .errors import InvalidInputError, PartialBatchError
 
 if TYPE_CHECKING:
     import httpx
+from ._images import Image, ImageLike, as_images, check_inputs
 from ._options import EmbedderOptions, EmbedOptions
 from ._quantize import BIT_PRECISIONS, SCALAR_PRECISIONS, learn_ranges, quantize, truncate_and_normalize
 from ._results import Embeddings, Usage
 from ._tasks import Role, TaskAliasWarning, TaskBinding, api_task_alias, resolve
-from ._validation import certain_tokens, check_text, check_texts
+from ._validation import certain_tokens, check_text
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "TruncationWarning"]
 
@@ -40,7 +42,7 @@ class TruncationWarning(UserWarning):
     """Some inputs were longer than the model's context and were cut (shown once per Embedder)."""
 
 
-class Embedder(Frontend):
+class Embedder(LateChunkingMixin, Frontend):
     """Embed texts with a Jina model, locally or through a server, with the right task per role.
 
     Args:
@@ -54,7 +56,8 @@ class Embedder(Frontend):
         task, dimensions, precision, normalize, truncate, batch_size, show_progress,
             quantization_ranges, late_chunking: see :class:`~jina_embeddings.EmbedOptions`.
         device, dtype, trust_remote_code, merge_adapters, cache_folder, revision,
-            local_files_only: local backend, see :class:`~jina_embeddings.LocalOptions`.
+            local_files_only, late_chunking_window, late_chunking_overlap,
+            force_late_chunking: local backend, see :class:`~jina_embeddings.LocalOptions`.
         api_key: the key for remote backends: ``api_key=``, else ``JINA_API_KEY``, else
             ``JINAAI_API_KEY``. Never shown, logged or pickled.
         base_url, timeout, connect_timeout, max_retries, max_concurrency, max_batch_chars,
@@ -71,6 +74,9 @@ class Embedder(Frontend):
         docs = emb.embed_documents(["Berlin is the capital of Germany.", "Paris is in France."])
         q = emb.embed_query("capital of Germany?")
         scores = docs.vectors @ q.vectors[0]        # unit vectors: dot product = cosine
+
+    Late chunking (each chunk embedded with its whole document as context) is
+    :meth:`embed_chunks` / :meth:`embed_chunked` (see :mod:`jina_embeddings._late_chunking`).
 
     Nothing is loaded or sent when the object is created: the local model loads on first
     use or on :meth:`warm_up`; remote connections open on the first request.
@@ -106,7 +112,9 @@ class Embedder(Frontend):
     def _check_own_options(self, options: Any) -> EmbedOptions:
         alias = api_task_alias(self.spec, options.task) if isinstance(options.task, str) else None
         self._alias = (options.task, alias[1]) if alias is not None and alias[1] is not None else None
-        return options.for_model(self.spec, self._row)
+        return options.for_model(
+            self.spec, self._row, force_late_chunking=self.local_options.force_late_chunking
+        )
 
     # -- public API ---------------------------------------------------------------------
     @property
@@ -146,8 +154,11 @@ class Embedder(Frontend):
         """Load the model for this Embedder's task now (local), or open the connection pool."""
         self._backend.warm_up(task=self.task)
 
-    def embed(self, texts: Sequence[str], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
+    def embed(self, texts: Sequence[str | Image], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
         """Embed ``texts`` for ``role`` (``"document"`` or ``"query"``), in input order.
+
+        Items are texts or :class:`~jina_embeddings.Image` objects (multimodal models); a
+        bare ``str`` is always text.
 
         Raises:
             InvalidInputError: a bad text (named by index) or option, before any model call.
@@ -159,13 +170,28 @@ class Embedder(Frontend):
         with self._finishing_partial(request):
             return self._finish(request, self._backend.embed(request))
 
-    async def aembed(self, texts: Sequence[str], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
+    async def aembed(self, texts: Sequence[str | Image], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
         """Async :meth:`embed`: remote backends use async HTTP; local runs in a worker thread."""
         request = self._request(texts, role)
         if not request.texts:
             return self._empty(request)
         with self._finishing_partial(request):
             return self._finish(request, await self._backend.aembed(request))
+
+    def embed_images(self, images: Sequence[ImageLike], *, role: Role | str = Role.DOCUMENT) -> Embeddings:
+        """Embed images (documents by default): paths (``str``/``Path``), ``http(s)`` URLs,
+        ``data:`` URIs, bytes, binary files, PIL images or :class:`~jina_embeddings.Image`.
+
+        The role picks the task as for text (v4 documents: ``retrieval.passage``). Every image
+        is checked before any model call or request (see :mod:`jina_embeddings._images`).
+        """
+        return self.embed(as_images(images), role=role)
+
+    async def aembed_images(
+        self, images: Sequence[ImageLike], *, role: Role | str = Role.DOCUMENT
+    ) -> Embeddings:
+        """Async :meth:`embed_images`."""
+        return await self.aembed(as_images(images), role=role)
 
     def embed_documents(self, texts: Sequence[str]) -> Embeddings:
         """Embed a corpus (document role)."""
@@ -203,12 +229,27 @@ class Embedder(Frontend):
         return ranges
 
     # -- shared by sync and async ---------------------------------------------------------
-    def _request(self, texts: Sequence[str], role: Role | str, *, calibrating: bool = False) -> EmbedRequest:
-        items = check_texts(texts)
+    def _request(
+        self,
+        texts: Sequence[str | Image],
+        role: Role | str,
+        *,
+        calibrating: bool = False,
+        chunk_counts: tuple[int, ...] | None = None,
+    ) -> EmbedRequest:
+        items = check_inputs(texts, spec=self.spec, row=self._row)
         binding = resolve(self.spec, self.options.task, role)
         if self._alias is not None and self._alias[1] is not binding.role:
             self._warn_alias_side(binding)
         opts = self.options
+        if (
+            opts.late_chunking
+            and items
+            and chunk_counts is None
+            and binding.role is Role.DOCUMENT
+            and not calibrating
+        ):
+            raise flat_late_chunking_error()  # no document boundaries: see embed_chunks
         precision = "float32" if calibrating else opts.precision
         if precision in SCALAR_PRECISIONS and items and self.quantization_ranges is None:
             if binding.role is Role.QUERY:
@@ -225,7 +266,7 @@ class Embedder(Frontend):
                     "quantization_ranges=.",
                     field="quantization_ranges",
                 )
-        if not opts.truncate:
+        if not opts.truncate and chunk_counts is None:  # late chunking windows long documents
             self._refuse_certainly_too_long(items)
         return EmbedRequest(
             texts=items,
@@ -236,10 +277,11 @@ class Embedder(Frontend):
             truncate=opts.truncate,
             batch_size=opts.batch_size,
             show_progress=opts.show_progress,
-            late_chunking=opts.late_chunking,
+            late_chunking=chunk_counts is not None,
+            chunk_counts=chunk_counts,
         )
 
-    def _refuse_certainly_too_long(self, texts: list[str]) -> None:
+    def _refuse_certainly_too_long(self, texts: list[Any]) -> None:
         """With ``truncate=False``, refuse on every backend alike a text that cannot fit.
 
         Each whitespace-separated word holding a letter, number, punctuation mark or symbol is
@@ -250,7 +292,7 @@ class Embedder(Frontend):
         """
         limit = self.spec.max_tokens
         for i, text in enumerate(texts):
-            if len(text) > limit and (words := certain_tokens(text)) > limit:
+            if isinstance(text, str) and len(text) > limit and (words := certain_tokens(text)) > limit:
                 raise InvalidInputError(
                     f"text at index {i} has at least {words} tokens ({words} words), over "
                     f"{self.spec.name}'s limit of {limit} tokens; shorten it or pass truncate=True.",
@@ -322,6 +364,8 @@ class Embedder(Frontend):
             truncated=out.truncated,
             truncated_indices=out.truncated_indices,
             binding=b,
+            runtime=out.runtime,
+            compute_dtype=out.compute_dtype,
         )
 
     @contextmanager

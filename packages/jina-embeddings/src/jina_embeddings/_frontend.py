@@ -163,8 +163,9 @@ class Frontend:
         self._finalizer = weakref.finalize(self, _close_quietly, backend)
         return backend
 
-    def _new_backend(self) -> Any:
-        cls = self._row.backend_class(self._kind)
+    def _new_backend(self, kind: str | None = None) -> Any:
+        """The backend serving ``kind`` (default: this object's kind) for this object's settings."""
+        cls = self._row.backend_class(kind or self._kind)
         transport, async_transport = self._transports
         return cls(
             BackendConfig(
@@ -180,7 +181,9 @@ class Frontend:
         )
 
     def _describe(self) -> dict[str, Any]:
-        return {"model": self.spec.name, "backend": self.backend_name}
+        described = getattr(type(self._backend), "describe", None)  # local: runtime and dtype
+        extra = described(self._backend) if described else {}
+        return {"model": self.spec.name, "backend": self.backend_name, **extra}
 
     def _log_created(self) -> None:
         fields = " ".join(f"{k}={v}" for k, v in self._describe().items() if v is not None)

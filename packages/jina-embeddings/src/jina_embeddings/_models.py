@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from ._images import folder_modalities
 from .errors import ModelNotFoundError
 
 __all__ = [
@@ -93,6 +94,9 @@ class ModelSpec:
         api_normalized: whether the API schema has a ``normalized`` field for it (v4, the
             code models and ColBERT have none: their vectors come back normalized).
         modalities: what it embeds (``("text",)``; ``("text", "image")`` for v4 and clip-v2).
+        max_image_pixels: the most pixels one image may have (v4: 20 MP), ``None``: no limit.
+        multivector_dim: width of its token vectors in multi-vector (late interaction) mode,
+            for :class:`~jina_embeddings.MultiVectorEmbedder`; ``None``: no such mode.
         local_supported: whether the local backend can run it.
         fixed_task: for merged per-task repos, the one task baked in.
         base_model: for merged per-task repos, the registry name of the base model.
@@ -119,6 +123,8 @@ class ModelSpec:
     matryoshka: bool = True
     api_normalized: bool = True
     modalities: tuple[str, ...] = ("text",)
+    max_image_pixels: int | None = None
+    multivector_dim: int | None = None
     local_supported: bool = True
     fixed_task: str | None = None
     base_model: str | None = None
@@ -240,6 +246,8 @@ _REGISTRY: list[ModelSpec] = [
         params="3.8B",
         api_normalized=False,
         modalities=("text", "image"),
+        max_image_pixels=20_000_000,
+        multivector_dim=128,  # return_multivector: 128-d projector, no Matryoshka cut
     ),
     _code("0.5b", 896, (64, 128, 256, 512, 896), "494M"),
     _code("1.5b", 1536, (128, 256, 512, 1024, 1536), "1.54B"),
@@ -272,7 +280,7 @@ _REGISTRY: list[ModelSpec] = [
         pooling="none (late interaction)",
         api_name="jina-colbert-v2",
         trust_remote_code=True,
-        local_supported=False,
+        multivector_dim=128,
         params="559M",
     ),
     _v2("en", "137M"),
@@ -302,6 +310,7 @@ _REGISTRY: list[ModelSpec] = [
         pooling="pointwise",
         api_name="jina-reranker-m0",
         trust_remote_code=True,
+        modalities=("text", "image"),
         params="2.4B (Qwen2-VL)",
     ),
     ModelSpec(
@@ -365,8 +374,9 @@ def get_spec(model: str | Path, *, kind: Kind | None = None) -> ModelSpec:
                 field="model",
             )
     if kind is not None and spec.kind != kind and spec.family != "generic":
+        hint = " Use MultiVectorEmbedder (token vectors, MaxSim) or Reranker." * (spec.kind == "multivector")
         raise ModelNotFoundError(
-            f"Model {spec.name!r} is {_article(spec.kind)} {spec.kind} model, not {_article(kind)} {kind} model.",
+            f"Model {spec.name!r} is {_article(spec.kind)} {spec.kind} model, not {_article(kind)} {kind} model.{hint}",
             field="model",
         )
     return spec
@@ -393,6 +403,8 @@ def spec_from_folder(path: str | Path) -> ModelSpec:
       its prompts come from ``config_sentence_transformers.json`` and its native size bounds
       ``dimensions`` (v5 Matryoshka sizes up to it).
     * A sequence-classification checkpoint without ``modules.json`` becomes a cross-encoder.
+    * A ColBERT checkpoint (PyLate, Stanford, sentence-transformers 6 ``MultiVectorEncoder``)
+      becomes a ``multivector`` spec (``colbert`` family) of its output width.
     * Any other sentence-transformers folder becomes a ``generic`` model with no tasks; its
       ``query`` / ``document`` prompts, if it declares them, are used per role.
 
@@ -430,6 +442,20 @@ def spec_from_folder(path: str | Path) -> ModelSpec:
     native = _folder_dim(folder, config)
     st_config = _read_json(folder / "sentence_bert_config.json")
     max_tokens = int(st_config.get("max_seq_length") or config.get("max_position_embeddings") or 512)
+    from ._multivector import is_multivector_folder  # at call time: no import cycle
+
+    if is_multivector_folder(folder):  # a ColBERT checkpoint: MultiVectorEmbedder / MaxSim Reranker
+        return ModelSpec(
+            kind="multivector",
+            family="colbert",
+            native_dim=native,
+            multivector_dim=native,
+            max_tokens=max_tokens,
+            tasks=("retrieval",),
+            default_task="retrieval",
+            pooling="none (late interaction)",
+            **common,
+        )
     prompts = _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
     role_prompts = {r: str(prompts[r]) for r in ("query", "document") if isinstance(prompts.get(r), str)}
     adapters = tuple(t for t in V5_TASKS if (folder / "adapters" / t / "adapter_config.json").is_file())
@@ -453,6 +479,7 @@ def spec_from_folder(path: str | Path) -> ModelSpec:
         max_tokens=max_tokens,
         pooling=_folder_pooling(folder),
         prompts=role_prompts,
+        modalities=folder_modalities(config, _folder_modules(folder)),
         **common,
     )
 
@@ -467,7 +494,7 @@ def _folder_modules(folder: Path) -> list[dict[str, Any]]:
 
 def _folder_dim(folder: Path, config: dict[str, Any]) -> int | None:
     """Output size: the last Dense layer, else the pooling size, else ``hidden_size``."""
-    dim = config.get("hidden_size")
+    dim = config.get("hidden_size") or config.get("projection_dim")  # CLIP: the shared space
     for module in _folder_modules(folder):
         sub = _read_json(folder / str(module.get("path", "")) / "config.json")
         dim = sub.get("out_features") or sub.get("word_embedding_dimension") or dim
@@ -495,18 +522,32 @@ _FAMILIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("jina-embeddings-v5-", dict(family="v5", tasks=V5_TASKS, default_task="retrieval", prompts=V5_PROMPTS)),
     (
         "jina-embeddings-v4",
-        dict(family="v4", tasks=("retrieval", "text-matching", "code"), default_task="retrieval"),
+        dict(
+            family="v4",
+            tasks=("retrieval", "text-matching", "code"),
+            default_task="retrieval",
+            modalities=("text", "image"),
+        ),
     ),
     ("jina-embeddings-v3", dict(family="v3", tasks=V5_TASKS, default_task="retrieval")),
     (
         "jina-code-embeddings-",
         dict(family="code", tasks=CODE_TASKS, default_task="nl2code", api_normalized=False),
     ),
-    ("jina-clip-", dict(family="clip", tasks=("retrieval",), default_task="retrieval")),
+    (
+        "jina-clip-",
+        dict(family="clip", tasks=("retrieval",), default_task="retrieval", modalities=("text", "image")),
+    ),
     ("jina-embeddings-v2-", dict(family="v2", api_dimensions=False, matryoshka=False)),
     (
         "jina-colbert-",
-        dict(family="colbert", kind="multivector", tasks=("retrieval",), default_task="retrieval"),
+        dict(
+            family="colbert",
+            kind="multivector",
+            tasks=("retrieval",),
+            default_task="retrieval",
+            multivector_dim=128,
+        ),
     ),
     ("jina-reranker-", dict(family="cross-encoder", kind="reranker")),
 )

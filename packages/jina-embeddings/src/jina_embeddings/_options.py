@@ -27,7 +27,7 @@ import functools
 import math
 import typing
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Literal, TypedDict
 
@@ -51,10 +51,12 @@ __all__ = [
 ]
 
 MAX_BATCH_SIZE = 2048
-Kind = Literal["embedding", "reranker"]
+Kind = Literal["embedding", "reranker", "multivector"]
 
 
-def _opt(default: Any, doc: str, *, kinds: tuple[Kind, ...] = ("embedding", "reranker"), **kw: Any) -> Any:
+def _opt(
+    default: Any, doc: str, *, kinds: tuple[Kind, ...] = ("embedding", "reranker", "multivector"), **kw: Any
+) -> Any:
     """A dataclass field carrying its documentation and the kinds of object it applies to."""
     return field(default=default, metadata={"doc": doc, "kinds": kinds}, **kw)
 
@@ -111,8 +113,10 @@ class EmbedOptions:
         show_progress: show a progress bar for long jobs.
         quantization_ranges: int8/uint8 calibration, shape (2, dimensions); ``None`` learns
             them from the first document batch and reuses them for queries.
-        late_chunking: Jina API ``late_chunking`` (v3, v4): inputs of one call are encoded
-            as one sequence, then split.
+        late_chunking: late chunking for documents (local mean-pooled models; Jina API v3,
+            v4): chunks are embedded with their whole document as context, through
+            ``embed_chunks`` / ``embed_chunked`` (adapters group chunks by source document);
+            a flat ``embed_documents`` is refused, queries are embedded whole.
     """
 
     task: Task | str | None = _opt(
@@ -138,17 +142,24 @@ class EmbedOptions:
     batch_size: int | None = _opt(
         None,
         "Texts per forward pass or per HTTP request (at most 2048). None: the backend's default.",
-        kinds=("embedding",),
+        kinds=("embedding", "multivector"),
     )
-    show_progress: bool = _opt(False, "Show a progress bar for long jobs.", kinds=("embedding",))
+    show_progress: bool = _opt(
+        False, "Show a progress bar for long jobs.", kinds=("embedding", "multivector")
+    )
     quantization_ranges: Any = _opt(
         None,
         "int8/uint8 calibration, shape (2, dimensions). None: learned from the first "
         "document batch (at least 2 texts) and reused for queries.",
         compare=False,
+        kinds=("embedding",),
     )
     late_chunking: bool = _opt(
-        False, "Jina API, v3/v4 only: the texts of one call are encoded as one sequence, then split."
+        False,
+        "Late chunking for documents (local mean-pooled models; Jina API v3/v4): each chunk is "
+        "embedded with its whole document as context. Use embed_chunks/embed_chunked (adapters "
+        "group by source document); a flat embed_documents is refused, queries are embedded whole.",
+        kinds=("embedding",),
     )
 
     def __post_init__(self) -> None:
@@ -170,7 +181,9 @@ class EmbedOptions:
                 self, "quantization_ranges", check_ranges(self.quantization_ranges, self.dimensions)
             )
 
-    def for_model(self, spec: ModelSpec, backend: str | BackendRow) -> EmbedOptions:
+    def for_model(
+        self, spec: ModelSpec, backend: str | BackendRow, *, force_late_chunking: bool = False
+    ) -> EmbedOptions:
         """Check the options against one model and backend; returns them with the task resolved.
 
         Raises:
@@ -181,12 +194,14 @@ class EmbedOptions:
         task = check_task(spec, self.task)
         backend = backend_row(backend) if isinstance(backend, str) else backend
         _check_dimensions(spec, self.dimensions, backend)
-        if self.late_chunking and ("late_chunking" not in backend.capabilities or not spec.late_chunking):
-            raise InvalidInputError(
-                f"late_chunking is supported by the Jina API backend for "
-                f"jina-embeddings-v3/v4 only (model {spec.name!r}, backend {backend.name!r}).",
-                field="late_chunking",
-            )
+        if self.late_chunking:
+            from ._late_chunking import late_chunking_problem
+
+            problem = late_chunking_problem(spec, backend, force=force_late_chunking)
+            if problem is not None:
+                raise InvalidInputError(
+                    f"late_chunking=True is not available: {problem}", field="late_chunking"
+                )
         if self.quantization_ranges is not None and spec.native_dim and self.dimensions is None:
             check_ranges(self.quantization_ranges, spec.native_dim)
         return replace(self, task=task)
@@ -233,8 +248,16 @@ class LocalOptions:
     Attributes:
         device: ``"cuda"``, ``"cuda:1"``, ``"mps"``, ``"cpu"`` or ``None`` for auto
             (cuda > mps > cpu).
-        dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or ``None`` for auto
-            (bfloat16 on GPU, float32 on CPU).
+        dtype: ``"float32"``, ``"float16"``, ``"bfloat16"``, ``"int8"`` (``runtime="onnx"``:
+            dynamic int8, accepted only after a fidelity check) or ``None`` for the fastest
+            faithful one: bfloat16 on GPU and on CPUs with native bf16 (AMX, AVX512-BF16) after
+            a fidelity check at load, else float32 (see README "Local speed").
+        runtime: ``"torch"`` (sentence-transformers) or ``"onnx"`` (onnxruntime, no torch
+            needed for a model that ships ``onnx/model.onnx``; exported once from torch otherwise).
+        onnx_file: the ONNX file inside the model folder, for ``runtime="onnx"``; ``None`` =
+            ``onnx/model.onnx`` if present, else an export into the ONNX cache folder.
+        fidelity_sample: texts the fidelity checks embed (``dtype=None`` bf16 on CPU, int8);
+            ``None`` = a built-in sample of 16 varied texts.
         trust_remote_code: run the model repo's own code; ``None`` = the registry's answer
             (Jina repos that need it) or, for folders, whether the folder ships code.
         merge_adapters: load one model per task with its LoRA merged into the weights
@@ -242,11 +265,46 @@ class LocalOptions:
         cache_folder: Hugging Face cache folder; ``None`` = the HF default.
         revision: model revision (branch, tag or commit) for Hugging Face repos.
         local_files_only: never reach the Hub, even when it is reachable.
+        late_chunking_overlap: long late chunking (a document longer than the context):
+            tokens each window shares with the previous one; each later window drops its
+            first ``late_chunking_overlap`` outputs (Jina's late-chunking reference). At most
+            half a window; ``None`` = a quarter of the window's text tokens, at most 256.
+        late_chunking_window: tokens per late-chunking window, special tokens and prompt
+            included; ``None`` = the model's context (``max_seq_length``).
+        force_late_chunking: allow late chunking on a model that does not pool by mean
+            (last-token v5 and code models, CLS models); experimental.
+        coalesce: concurrent calls on one loaded model (threads or asyncio tasks) share
+            forward passes of up to ``batch_size`` texts, grouped by adapter and prompt; each
+            caller gets its own rows (see README "Local speed").
+        coalesce_wait_ms: how long a pass waits for more callers before it starts; ``0`` =
+            natural batching (an idle model starts at once; callers arriving meanwhile join
+            the next pass).
     """
 
     device: str | None = _opt(None, "Local: 'cuda', 'cuda:1', 'mps', 'cpu'; None: cuda > mps > cpu.")
-    dtype: Literal["float32", "float16", "bfloat16"] | None = _opt(
-        None, "Local: weights dtype; None: bfloat16 on GPU, float32 on CPU."
+    dtype: Literal["float32", "float16", "bfloat16", "int8"] | None = _opt(
+        None,
+        "Local: compute dtype; None: the fastest faithful one (bfloat16 on GPU and on CPUs with "
+        "native bf16 after a fidelity check at load, else float32). int8: runtime='onnx' only, "
+        "dynamic quantization accepted after a fidelity check (cosine >= 0.99 to float32).",
+    )
+    runtime: Literal["torch", "onnx"] = _opt(
+        "torch",
+        "Local: 'torch' (sentence-transformers) or 'onnx' (onnxruntime; runs a model that ships "
+        "onnx/model.onnx without torch, else exports it once from torch into the ONNX cache).",
+        kinds=("embedding",),
+    )
+    onnx_file: str | None = _opt(
+        None,
+        "Local, runtime='onnx': the ONNX file inside the model folder; None: onnx/model.onnx "
+        "if present, else a one-time export into the ONNX cache folder.",
+        kinds=("embedding",),
+    )
+    fidelity_sample: Sequence[str] | None = _opt(
+        None,
+        "Local: texts the fidelity checks embed (dtype=None bf16 on CPU, dtype='int8'); "
+        "None: a built-in sample of 16 varied texts.",
+        kinds=("embedding",),
     )
     trust_remote_code: bool | None = _opt(
         None,
@@ -262,12 +320,46 @@ class LocalOptions:
     cache_folder: str | None = _opt(None, "Local: Hugging Face cache folder; None: the HF default.")
     revision: str | None = _opt(None, "Local: model revision (branch, tag or commit) of a Hugging Face repo.")
     local_files_only: bool = _opt(False, "Local: never reach the Hugging Face Hub.")
+    coalesce: bool = _opt(
+        True,
+        "Local: concurrent calls on one loaded model (threads or asyncio tasks) share forward "
+        "passes of up to batch_size texts, grouped by adapter and prompt; each caller gets its own rows.",
+        kinds=("embedding",),
+    )
+    coalesce_wait_ms: float = _opt(
+        0.0,
+        "Local: milliseconds a pass waits for more concurrent callers before it starts (0..1000); "
+        "0: an idle model starts at once and callers arriving meanwhile join the next pass.",
+        kinds=("embedding",),
+    )
+    late_chunking_overlap: int | None = _opt(
+        None,
+        "Local late chunking: tokens each window of a document longer than the context shares "
+        "with the previous one (long late chunking); each later window drops its first overlap "
+        "outputs. At most half a window; None: a quarter of the window, at most 256.",
+        kinds=("embedding",),
+    )
+    late_chunking_window: int | None = _opt(
+        None,
+        "Local late chunking: tokens per window (special tokens and prompt included); None: the "
+        "model's context. Smaller windows use less memory per pass.",
+        kinds=("embedding",),
+    )
+    force_late_chunking: bool = _opt(
+        False,
+        "Local: allow late chunking on a model that does not pool by mean (v5, code and CLS "
+        "models), where span means are outside its training. Experimental.",
+        kinds=("embedding",),
+    )
 
     def __post_init__(self) -> None:
-        if self.dtype not in (None, "float32", "float16", "bfloat16"):
+        if self.dtype not in (None, "float32", "float16", "bfloat16", "int8"):
             raise InvalidInputError(
-                f"dtype must be float32, float16, bfloat16 or None, got {self.dtype!r}.", field="dtype"
+                f"dtype must be float32, float16, bfloat16, int8 or None, got {self.dtype!r}.", field="dtype"
             )
+        _check_runtime(self.runtime, self.dtype, self.onnx_file)
+        if self.fidelity_sample is not None:
+            object.__setattr__(self, "fidelity_sample", _check_sample(self.fidelity_sample))
         if self.device is not None:  # spelling only, no torch import ("gpu", "tpu:9" fail here)
             from ._backends.loading import check_device
 
@@ -276,6 +368,65 @@ class LocalOptions:
             _check_bool("trust_remote_code", self.trust_remote_code)
         _check_bool("merge_adapters", self.merge_adapters)
         _check_bool("local_files_only", self.local_files_only)
+        _check_bool("coalesce", self.coalesce)
+        wait = self.coalesce_wait_ms
+        if (
+            isinstance(wait, bool)
+            or not isinstance(wait, int | float)
+            or not math.isfinite(wait)
+            or not 0 <= wait <= 1000
+        ):
+            raise InvalidInputError(
+                f"coalesce_wait_ms must be a number of milliseconds in 0..1000, got {wait!r}.",
+                field="coalesce_wait_ms",
+            )
+        check_positive_int("late_chunking_window", self.late_chunking_window)
+        if self.late_chunking_overlap is not None and (
+            isinstance(self.late_chunking_overlap, bool)
+            or not isinstance(self.late_chunking_overlap, int)
+            or self.late_chunking_overlap < 0
+        ):
+            raise InvalidInputError(
+                f"late_chunking_overlap must be an integer >= 0, got {self.late_chunking_overlap!r}.",
+                field="late_chunking_overlap",
+            )
+        _check_bool("force_late_chunking", self.force_late_chunking)
+
+
+def _check_runtime(runtime: object, dtype: object, onnx_file: object) -> None:
+    if runtime not in ("torch", "onnx"):
+        raise InvalidInputError(f"runtime must be 'torch' or 'onnx', got {runtime!r}.", field="runtime")
+    if dtype == "int8" and runtime != "onnx":
+        raise InvalidInputError(
+            "dtype='int8' is dynamic int8 quantization of the ONNX graph: pass runtime='onnx'.", field="dtype"
+        )
+    if runtime == "onnx" and dtype in ("float16", "bfloat16"):
+        raise InvalidInputError(
+            f"runtime='onnx' runs float32 or int8 on CPU, not {dtype}; pass dtype=None, 'float32' "
+            "or 'int8' (or runtime='torch' for bf16).",
+            field="dtype",
+        )
+    if onnx_file is not None and (runtime != "onnx" or not isinstance(onnx_file, str) or not onnx_file):
+        raise InvalidInputError(
+            "onnx_file names an ONNX file inside the model folder and needs runtime='onnx'.",
+            field="onnx_file",
+        )
+
+
+def _check_sample(sample: object) -> tuple[str, ...]:
+    if isinstance(sample, str) or not isinstance(sample, Sequence):
+        raise InvalidInputError(
+            "fidelity_sample must be a list of texts, not a single string.", field="fidelity_sample"
+        )
+    texts = tuple(sample)
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()), None)
+    if bad is not None:
+        raise InvalidInputError(
+            f"fidelity_sample[{bad}] must be a non-empty text.", field="fidelity_sample", index=bad
+        )
+    if len(texts) < 2:
+        raise InvalidInputError("fidelity_sample needs at least 2 texts.", field="fidelity_sample")
+    return texts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -465,6 +616,8 @@ class RemoteOptions:
 _GROUPS: dict[str, tuple[type, ...]] = {
     "embedding": (EmbedOptions, LocalOptions, RemoteOptions),
     "reranker": (RerankOptions, LocalOptions, RemoteOptions),
+    # MultiVectorEmbedder: the embedding options that apply to token vectors (see kinds=).
+    "multivector": (EmbedOptions, LocalOptions, RemoteOptions),
 }
 _GROUP_NAMES = {
     EmbedOptions: "embed",
@@ -502,7 +655,9 @@ def option_specs(kind: Kind) -> tuple[OptionSpec, ...]:
         ['top_n', 'batch_size', 'max_length']
     """
     if kind not in _GROUPS:
-        raise InvalidInputError(f"kind must be 'embedding' or 'reranker', got {kind!r}.", field="kind")
+        raise InvalidInputError(
+            f"kind must be 'embedding', 'reranker' or 'multivector', got {kind!r}.", field="kind"
+        )
     return _table(kind)
 
 
@@ -530,7 +685,7 @@ def split_options(kind: Kind, options: Mapping[str, Any]) -> dict[str, dict[str,
     known = {spec.name: spec.group for spec in option_specs(kind)}
     unknown = sorted(set(options) - set(known))
     if unknown:
-        what = "Embedder" if kind == "embedding" else "Reranker"
+        what = {"embedding": "Embedder", "reranker": "Reranker"}.get(kind, "MultiVectorEmbedder")
         raise TypeError(f"{what}() got unexpected keyword argument(s): {', '.join(unknown)}")
     for name, value in options.items():
         groups[known[name]][name] = value
@@ -539,7 +694,7 @@ def split_options(kind: Kind, options: Mapping[str, Any]) -> dict[str, dict[str,
 
 class _LocalKwargs(TypedDict, total=False):
     device: str | None
-    dtype: Literal["float32", "float16", "bfloat16"] | None
+    dtype: Literal["float32", "float16", "bfloat16", "int8"] | None
     trust_remote_code: bool | None
     cache_folder: str | None
     revision: str | None
@@ -578,6 +733,14 @@ class EmbedderOptions(_LocalKwargs, _RemoteKwargs, total=False):
     quantization_ranges: Any
     late_chunking: bool
     merge_adapters: bool
+    coalesce: bool
+    coalesce_wait_ms: float
+    runtime: Literal["torch", "onnx"]
+    onnx_file: str | None
+    fidelity_sample: Sequence[str] | None
+    late_chunking_overlap: int | None
+    late_chunking_window: int | None
+    force_late_chunking: bool
     server_dimensions: bool
 
 

@@ -14,9 +14,11 @@ from typing_extensions import Unpack
 
 from ._backends.base import RerankOutput, RerankRequest
 from ._frontend import Frontend, signature_with_options
+from ._images import Image, check_inputs
+from ._maxsim_rerank import MaxSimRerankBackend, check_document_vectors, maxsim_rerank_spec
 from ._options import RerankerOptions, RerankOptions, check_positive_int
 from ._results import Reranking, RerankResult, Usage
-from ._validation import check_query, check_texts
+from ._validation import check_query
 from .errors import APIResponseValidationError
 
 if TYPE_CHECKING:
@@ -76,33 +78,55 @@ class Reranker(Frontend):
     def model(self) -> str:
         return self.spec.name
 
-    def rerank(self, query: str, documents: Sequence[str], *, top_n: int | None = None) -> Reranking:
+    def rerank(
+        self,
+        query: str,
+        documents: Sequence[str | Image],
+        *,
+        top_n: int | None = None,
+        document_vectors: Sequence[Any] | None = None,
+    ) -> Reranking:
         """Score ``documents`` against ``query``; results best first, cut to ``top_n``.
 
         An empty ``documents`` list returns an empty result without calling the model.
+        ``document_vectors`` (multi-vector rerankers such as ``jina-colbert-v2`` only): the
+        documents' stored token vectors, one entry per document (``None``: encode it), so only
+        the query is encoded.
 
         Raises:
             InvalidInputError: blank query, a bad document (named by index) or bad ``top_n``.
         """
         q, docs, n = self._check(query, documents, top_n)
+        vectors = check_document_vectors(self.spec, document_vectors, len(docs))
         if not docs:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, self._backend.rerank(self._request(q, docs, n)))
+        return self._finish(docs, n, self._backend.rerank(self._request(q, docs, n, vectors)))
 
-    async def arerank(self, query: str, documents: Sequence[str], *, top_n: int | None = None) -> Reranking:
+    async def arerank(
+        self,
+        query: str,
+        documents: Sequence[str | Image],
+        *,
+        top_n: int | None = None,
+        document_vectors: Sequence[Any] | None = None,
+    ) -> Reranking:
         """Async :meth:`rerank`: remote backends use async HTTP; local runs in a worker thread."""
         q, docs, n = self._check(query, documents, top_n)
+        vectors = check_document_vectors(self.spec, document_vectors, len(docs))
         if not docs:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, await self._backend.arerank(self._request(q, docs, n)))
+        return self._finish(docs, n, await self._backend.arerank(self._request(q, docs, n, vectors)))
 
     def _check(
-        self, query: str, documents: Sequence[str], top_n: int | None
-    ) -> tuple[str, list[str], int | None]:
+        self, query: str, documents: Sequence[str | Image], top_n: int | None
+    ) -> tuple[str, list[Any], int | None]:
         check_positive_int("top_n", top_n)
-        return check_query(query), check_texts(documents, what="document"), top_n or self.options.top_n
+        docs = check_inputs(documents, spec=self.spec, row=self._row, what="document")
+        return check_query(query), docs, top_n or self.options.top_n
 
-    def _request(self, query: str, documents: list[str], top_n: int | None) -> RerankRequest:
+    def _request(
+        self, query: str, documents: list[Any], top_n: int | None, vectors: list[Any] | None = None
+    ) -> RerankRequest:
         opts = self.options
         return RerankRequest(
             query=query,
@@ -111,9 +135,22 @@ class Reranker(Frontend):
             batch_size=opts.batch_size,
             max_length=opts.max_length,
             show_progress=opts.show_progress,
+            document_vectors=vectors,
         )
 
-    def _finish(self, documents: list[str], top_n: int | None, out: RerankOutput) -> Reranking:
+    # -- multi-vector models (jina-colbert-v2) rerank by MaxSim: see _maxsim_rerank ----------
+    def _resolve_spec(self, model: Any) -> Any:
+        return maxsim_rerank_spec(model) or super()._resolve_spec(model)
+
+    def _new_backend(self, kind: str | None = None) -> Any:
+        if self.spec.kind != "multivector":
+            return super()._new_backend(kind)
+        inner = super()._new_backend("multivector")
+        return MaxSimRerankBackend(
+            inner, spec=self.spec, backend_name=self.backend_name, options=self.options
+        )
+
+    def _finish(self, documents: list[Any], top_n: int | None, out: RerankOutput) -> Reranking:
         seen: set[int] = set()
         for index, score in out.scored:
             if not 0 <= index < len(documents) or index in seen or score != score:

@@ -45,6 +45,8 @@ class Embeddings:
             where it only has a count (a server).
         binding: what the call used for its (task, role): ``binding.adapter`` (LoRA adapter),
             ``binding.prompt`` (prompt prepended) and ``binding.api_task`` (API task string).
+        runtime, compute_dtype: local backends: what computed the vectors (``"torch"`` or
+            ``"onnx"``; ``"float32"``, ``"bfloat16"``, ``"int8"``...); ``None`` for servers.
 
     Example::
 
@@ -63,6 +65,8 @@ class Embeddings:
     truncated: int = 0
     truncated_indices: tuple[int, ...] | None = None
     binding: TaskBinding | None = None
+    runtime: str | None = None
+    compute_dtype: str | None = None
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])

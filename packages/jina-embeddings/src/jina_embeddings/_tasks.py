@@ -37,6 +37,7 @@ __all__ = [
     "TaskBinding",
     "api_task_alias",
     "check_task",
+    "from_api_task",
     "resolve",
 ]
 
@@ -270,3 +271,33 @@ def resolve(spec: ModelSpec, task: Task | str | None, role: Role | str) -> TaskB
             f"Model {spec.name!r} is a {spec.kind}, not an embedding model.", field="model"
         )
     return rule(spec, check_task(spec, task), _role(role))
+
+
+def from_api_task(spec: ModelSpec, api_task: str | None) -> tuple[str | None, Role]:
+    """The reverse of :func:`resolve`: the (task, role) whose binding sends ``api_task``.
+
+    What a server that speaks the Jina API (``jina-embeddings serve``) needs to turn a
+    request's ``task`` back into the adapter and prompt. ``None`` (no ``task`` field) is the
+    model's default task, document side. Where two roles share one API task (v5
+    ``text-matching``: same adapter, same prompt), the document side is returned.
+
+    >>> from jina_embeddings._models import get_spec
+    >>> from_api_task(get_spec("jina-embeddings-v5-text-small"), "retrieval.query")
+    ('retrieval', <Role.QUERY: 'query'>)
+
+    Raises:
+        InvalidInputError: the model has no task that sends ``api_task`` (the message lists
+            the ones it has).
+    """
+    if api_task is None:
+        return spec.default_task, Role.DOCUMENT
+    known: list[str] = []
+    for task in spec.tasks or (None,):
+        for role in (Role.DOCUMENT, Role.QUERY):
+            sent = resolve(spec, task, role).api_task
+            if sent == api_task:
+                return task, role
+            if sent is not None and sent not in known:
+                known.append(sent)
+    valid = f"valid tasks: {', '.join(known)}" if known else "it takes no task field"
+    raise InvalidInputError(f"Model {spec.name!r} has no task {api_task!r}; {valid}.", field="task")

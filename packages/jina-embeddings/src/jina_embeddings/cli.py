@@ -7,6 +7,8 @@ Examples::
     jina-embeddings embed --model ./my-model --role query "what is a vector?"
     printf 'doc one\\ndoc two\\n' | jina-embeddings embed --backend api --dimensions 256 -
     jina-embeddings rerank --model jina-reranker-v3 "query" "doc a" "doc b"
+    jina-embeddings serve ./jina-embeddings-v5-text-small --port 8080
+    jina-embeddings check-server http://127.0.0.1:8080/v1
 
 Output is JSON (one object per line for ``embed`` and ``rerank``), so it pipes into ``jq``.
 With ``-`` every stdin line is one text: line endings (``\\n``, ``\\r\\n``) are stripped and a
@@ -100,7 +102,9 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{models,embed,rerank}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{models,embed,rerank,serve,check-server}"
+    )
     models = sub.add_parser("models", help="list the model registry", description="List the model registry.")
     models.add_argument(
         "--json", action="store_true", help="print the registry as one JSON array (default: a table)"
@@ -132,6 +136,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rerank.add_argument("--top-n", type=int, help="keep the best N (default: all, sorted)")
     rerank.add_argument("query")
     rerank.add_argument("documents", nargs="+", help="documents, or '-' to read one per line from stdin")
+    from .server import _cli as server_cli  # serve, check-server (their heavy imports are lazy)
+
+    server_cli.add_parsers(sub)
     return parser
 
 
@@ -162,6 +169,10 @@ def _print_models(as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
+        if args.command in ("serve", "check-server"):
+            from .server import _cli as server_cli
+
+            return server_cli.run(args)
         if args.command == "models":
             _print_models(args.json)
         elif args.command == "embed":

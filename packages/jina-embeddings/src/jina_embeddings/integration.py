@@ -14,6 +14,8 @@ What is here:
   capabilities.
 * the key: :class:`APIKey`, :func:`resolve_api_key`, :data:`API_KEY_ENV_VARS` and
   :class:`KeyRef`, which holds the one rule for copying and pickling a key.
+* :func:`group_chunks`: late chunking's documents from a framework's source-document fields
+  (then ``Embedder.embed_chunk_groups``).
 * input checks that frameworks run before their own bookkeeping (:func:`check_query`,
   :func:`check_texts`).
 
@@ -36,6 +38,7 @@ from typing import Any
 from ._apikey import ENV_VARS as API_KEY_ENV_VARS
 from ._apikey import APIKey, KeyRef, resolve_api_key
 from ._backends.table import BACKENDS, BackendRow, backend_row, default_batch_sizes
+from ._late_chunking import group_chunks
 from ._options import Kind, OptionSpec, option_specs
 from ._validation import check_query, check_text, check_texts
 
@@ -53,6 +56,8 @@ __all__ = [
     "check_text",
     "check_texts",
     "default_batch_sizes",
+    "group_chunks",
+    "document_vectors_from",
     "held_key",
     "learned_ranges",
     "option_specs",
@@ -120,3 +125,23 @@ def learned_ranges(embedder: Any) -> list[list[float]] | None:
         return None
     ranges = embedder.quantization_ranges
     return None if ranges is None else [[float(x) for x in row] for row in ranges]
+
+
+def document_vectors_from(reranker: Any, metadatas: Any) -> list[Any] | None:
+    """Stored token vectors for ``Reranker.rerank(..., document_vectors=)``, read from metadata.
+
+    Each framework document's metadata (LangChain ``Document.metadata``, LlamaIndex node
+    ``metadata``, Haystack ``Document.meta``) may hold its token vectors under
+    :data:`~jina_embeddings.TOKEN_VECTORS_KEY` (``"jina_token_vectors"``): a blob or base64
+    text from :func:`~jina_embeddings.encode_token_vectors`, or a (tokens, d) matrix.
+
+    Returns:
+        ``None`` when ``reranker`` is not multi-vector or no document has them (encode all),
+        else one entry per document (``None`` where missing).
+    """
+    from ._multivector_io import TOKEN_VECTORS_KEY
+
+    if getattr(getattr(reranker, "spec", None), "kind", None) != "multivector":
+        return None
+    found = [m.get(TOKEN_VECTORS_KEY) if isinstance(m, Mapping) else None for m in metadatas]
+    return found if any(v is not None for v in found) else None

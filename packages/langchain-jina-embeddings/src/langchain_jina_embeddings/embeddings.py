@@ -91,3 +91,14 @@ class JinaEmbeddings(_EmbedderFields, Embeddings):  # type: ignore[misc,valid-ty
     async def aembed_query(self, text: str) -> list[float]:
         """Async :meth:`embed_query`."""
         return (await self._core.aembed_query(text)).to_float_lists()[0]
+
+    def embed_image(self, uris: list[str]) -> list[list[float]]:
+        """Embed images (document role) for multimodal models (``jina-clip-v2``,
+        ``jina-embeddings-v4``): the ``OpenCLIPEmbeddings`` convention that
+        ``Chroma.add_images(uris)`` calls. ``uris`` are file paths, ``http(s)`` URLs or
+        ``data:`` URIs; query with :meth:`embed_query` (same vector space)."""
+        return self._core.embed_images(uris).to_float_lists()
+
+    async def aembed_image(self, uris: list[str]) -> list[list[float]]:
+        """Async :meth:`embed_image`."""
+        return (await self._core.aembed_images(uris)).to_float_lists()

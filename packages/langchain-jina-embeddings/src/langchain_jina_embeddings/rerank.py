@@ -17,6 +17,7 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import Field
 
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
+from jina_embeddings.integration import document_vectors_from
 
 from ._base import JinaModel, option_fields
 
@@ -55,7 +56,10 @@ class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,
 
     model: str = Field(default=DEFAULT_RERANKER, alias="model_name")
     """Registry name (``jina-reranker-v3``, ``jina-reranker-m0``,
-    ``jina-reranker-v2-base-multilingual``), a repo id or a local cross-encoder folder."""
+    ``jina-reranker-v2-base-multilingual``, ``jina-colbert-v2``), a repo id or a local
+    cross-encoder or ColBERT folder. ``jina-colbert-v2`` scores by MaxSim and reads documents'
+    stored token vectors from ``metadata["jina_token_vectors"]`` (``TOKEN_VECTORS_KEY``), so
+    only the query is encoded."""
 
     @property
     def reranker(self) -> Reranker:
@@ -77,27 +81,43 @@ class JinaRerank(_RerankerFields, BaseDocumentCompressor):  # type: ignore[misc,
             position in ``documents``.
         """
         texts = _texts(documents)
-        return _as_dicts(self._core.rerank(query, texts, top_n=_core_top_n(top_n, len(texts))))
+        n = _core_top_n(top_n, len(texts))
+        return _as_dicts(self._core.rerank(query, texts, top_n=n, document_vectors=self._stored(documents)))
 
     async def arerank(
         self, documents: Sequence[str | Document], query: str, *, top_n: int | None = _USE_DEFAULT
     ) -> list[dict[str, Any]]:
         """Async :meth:`rerank`: async HTTP remotely, a worker thread locally."""
         texts = _texts(documents)
-        return _as_dicts(await self._core.arerank(query, texts, top_n=_core_top_n(top_n, len(texts))))
+        n = _core_top_n(top_n, len(texts))
+        return _as_dicts(
+            await self._core.arerank(query, texts, top_n=n, document_vectors=self._stored(documents))
+        )
+
+    def _stored(self, documents: Sequence[str | Document]) -> list[Any] | None:
+        """Stored token vectors (``metadata["jina_token_vectors"]``) for multi-vector rerankers."""
+        return document_vectors_from(
+            self._core, [d.metadata if isinstance(d, Document) else {} for d in documents]
+        )
 
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
         """The best ``top_n`` documents for ``query``, best first, as copies with
         ``metadata["relevance_score"]``; the input documents are not changed."""
-        return _scored_copies(documents, self._core.rerank(query, _texts(documents)))
+        vectors = self._stored(documents)
+        return _scored_copies(
+            documents, self._core.rerank(query, _texts(documents), document_vectors=vectors)
+        )
 
     async def acompress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
         """Async :meth:`compress_documents`."""
-        return _scored_copies(documents, await self._core.arerank(query, _texts(documents)))
+        vectors = self._stored(documents)
+        return _scored_copies(
+            documents, await self._core.arerank(query, _texts(documents), document_vectors=vectors)
+        )
 
 
 def _core_top_n(top_n: int | None, count: int) -> int | None:

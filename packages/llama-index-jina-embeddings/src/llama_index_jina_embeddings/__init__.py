@@ -14,8 +14,15 @@ package does not import torch; local models load on first use.
 from __future__ import annotations
 
 from .embedding import DEFAULT_EMBED_BATCH_SIZES, JinaEmbedding
+from .multi_modal import JinaMultiModalEmbedding
 from .rerank import JinaRerank
 
 __version__ = "0.1.0"
 
-__all__ = ["DEFAULT_EMBED_BATCH_SIZES", "JinaEmbedding", "JinaRerank", "__version__"]
+__all__ = [
+    "DEFAULT_EMBED_BATCH_SIZES",
+    "JinaEmbedding",
+    "JinaMultiModalEmbedding",
+    "JinaRerank",
+    "__version__",
+]

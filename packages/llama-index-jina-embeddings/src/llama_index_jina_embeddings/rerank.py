@@ -21,8 +21,8 @@ from llama_index.core.instrumentation.events.rerank import ReRankEndEvent, ReRan
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from jina_embeddings import DEFAULT_RERANKER, InvalidInputError, Reranker, Reranking
-from jina_embeddings.integration import KeyRef, resolve_api_key
+from jina_embeddings import DEFAULT_RERANKER, TOKEN_VECTORS_KEY, InvalidInputError, Reranker, Reranking
+from jina_embeddings.integration import KeyRef, document_vectors_from, resolve_api_key
 
 from ._client_cache import ClientCache, ClosesClients
 from ._options import core_kwargs, core_option_fields
@@ -47,7 +47,9 @@ class JinaRerank(_RerankFields, ClosesClients):  # type: ignore[misc,valid-type]
     async, timeouts and retries, and the key kept out of ``to_dict()``, ``repr`` and pickles.
 
     Args:
-        model: registry name, repo id or local cross-encoder folder.
+        model: registry name, repo id or local cross-encoder folder. ``jina-colbert-v2`` (or a
+            ColBERT folder) scores by MaxSim and reads each node's stored token vectors from
+            ``metadata["jina_token_vectors"]`` (``TOKEN_VECTORS_KEY``; never part of the text).
         api_key: Jina API key; default ``JINA_API_KEY``, then ``JINAAI_API_KEY`` (never
             serialized; read from the environment again after ``from_dict`` or unpickling).
         **kwargs: any field below, plus ``callback_manager``.
@@ -95,7 +97,8 @@ class JinaRerank(_RerankFields, ClosesClients):  # type: ignore[misc,valid-type]
     ) -> list[NodeWithScore]:
         with self._reranking(nodes, query_bundle) as run:
             if nodes:
-                run.finish(self._client().rerank(run.query, run.texts))
+                client = self._client()
+                run.finish(client.rerank(run.query, run.texts, document_vectors=run.vectors(client)))
         return run.result
 
     async def _apostprocess_nodes(
@@ -103,7 +106,8 @@ class JinaRerank(_RerankFields, ClosesClients):  # type: ignore[misc,valid-type]
     ) -> list[NodeWithScore]:
         with self._reranking(nodes, query_bundle) as run:
             if nodes:
-                run.finish(await self._client().arerank(run.query, run.texts))
+                client = self._client()
+                run.finish(await client.arerank(run.query, run.texts, document_vectors=run.vectors(client)))
         return run.result
 
     @contextmanager
@@ -138,9 +142,26 @@ class _Run:
     def __init__(self, nodes: list[NodeWithScore], query: str) -> None:
         self.nodes = nodes
         self.query = query
-        self.texts = [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+        self.texts = [_content(n) for n in nodes]
         self.result: list[NodeWithScore] = []
+
+    def vectors(self, client: Reranker) -> list[Any] | None:
+        """Stored token vectors (``metadata["jina_token_vectors"]``) for multi-vector rerankers."""
+        return document_vectors_from(client, [n.node.metadata for n in self.nodes])
 
     def finish(self, ranking: Reranking) -> None:
         """New nodes, best first, scored with the relevance (the inputs are not modified)."""
         self.result = [NodeWithScore(node=self.nodes[r.index].node, score=r.relevance_score) for r in ranking]
+
+
+def _content(node: NodeWithScore) -> str:
+    """The text a reranker reads; stored token vectors in the metadata are never part of it."""
+    inner = node.node
+    if (
+        TOKEN_VECTORS_KEY in (inner.metadata or {})
+        and TOKEN_VECTORS_KEY not in inner.excluded_embed_metadata_keys
+    ):
+        inner = inner.model_copy(
+            update={"excluded_embed_metadata_keys": [*inner.excluded_embed_metadata_keys, TOKEN_VECTORS_KEY]}
+        )
+    return inner.get_content(metadata_mode=MetadataMode.EMBED)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._images import Image, image_cost
 from .._results import Usage
 from .._tasks import TaskBinding
 
@@ -31,14 +32,15 @@ __all__ = [
 ]
 
 
-#: One input. Text today; the images issue widens this to ``str | Image`` and every consumer
-#: goes through :func:`text_cost` (batching) and the model's ``modalities`` (validation).
-InputItem = str
+#: One input: a text or an :class:`~jina_embeddings.Image`. Every consumer goes through
+#: :func:`text_cost` (batching) and the model's ``modalities`` (validation, in ``_images``).
+InputItem = str | Image
 
 
 def text_cost(item: InputItem) -> int:
-    """What one input costs when requests are capped (``max_batch_chars``): its characters."""
-    return len(item)
+    """What one input costs when requests are capped (``max_batch_chars``): a text's
+    characters, an image's characters in the request body (:func:`~jina_embeddings._images.image_cost`)."""
+    return len(item) if isinstance(item, str) else image_cost(item)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +60,9 @@ class EmbedRequest:
     batch_size: int | None
     show_progress: bool
     late_chunking: bool = False
+    #: late chunking: ``texts`` are the chunks of consecutive documents, this many per
+    #: document (set only by ``embed_chunks``/``embed_chunked``; ``late_chunking`` is then True).
+    chunk_counts: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +89,9 @@ class BackendOutput:
     dimensions_applied: bool = False
     truncated: int = 0
     truncated_indices: tuple[int, ...] | None = None
+    #: local backends: what computed the vectors (``"torch"``/``"onnx"``, ``"bfloat16"``...).
+    runtime: str | None = None
+    compute_dtype: str | None = None
 
 
 class BackendPartialFailure(Exception):
@@ -143,6 +151,8 @@ class RerankRequest:
     batch_size: int | None
     max_length: int | None
     show_progress: bool
+    #: multi-vector rerankers: precomputed token vectors per document (``None`` = encode it).
+    document_vectors: Sequence[Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._models import ModelSpec
 from .._results import Usage
-from .base import BackendOutput, EmbedRequest, RerankOutput, RerankRequest
+from .base import BackendOutput, EmbedRequest, InputItem, RerankOutput, RerankRequest
 from .table import BackendConfig
 
 __all__ = ["FakeBackend", "FakeRerankBackend", "fake_vector"]
@@ -37,6 +37,11 @@ def _digest(*parts: str) -> bytes:
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def _as_text(item: InputItem) -> str:
+    """A text as is; an image as a key of its bytes (identical images get identical vectors)."""
+    return item if isinstance(item, str) else "image " + hashlib.sha256(item.read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=65536)
@@ -62,6 +67,18 @@ def fake_vector(text: str, *, salt: str, dim: int) -> np.ndarray:
     return (vec / np.linalg.norm(vec)).astype(np.float32)
 
 
+def _late(vectors: np.ndarray, texts: list[str], counts: tuple[int, ...], salt: str, dim: int) -> np.ndarray:
+    """Late chunking's fake: each chunk's vector plus half its document's, renormalized."""
+    rows, start = [], 0
+    for n in counts:
+        context = fake_vector(" ".join(texts[start : start + n]), salt=salt + "|late", dim=dim)
+        for row in vectors[start : start + n]:
+            mixed = row + 0.5 * context
+            rows.append(mixed / np.linalg.norm(mixed))
+        start += n
+    return np.stack(rows).astype(np.float32)
+
+
 class FakeBackend:
     """Deterministic embedding backend; see the module docstring."""
 
@@ -76,8 +93,11 @@ class FakeBackend:
         self.calls += 1
         b = request.binding
         salt = f"{self.spec.name}|{b.adapter}|{b.api_task}|{b.prompt}"
-        vectors = np.stack([fake_vector(t, salt=salt, dim=self.dim) for t in request.texts])
-        tokens = sum(len(_words(b.prompt + t)) for t in request.texts)
+        texts = [_as_text(t) for t in request.texts]
+        vectors = np.stack([fake_vector(t, salt=salt, dim=self.dim) for t in texts])
+        if request.chunk_counts is not None:  # late chunking: each chunk also sees its document
+            vectors = _late(vectors, texts, request.chunk_counts, salt, self.dim)
+        tokens = sum(len(_words(b.prompt + t)) for t in texts)
         return BackendOutput(vectors=vectors, model=self.spec.name, usage=Usage(tokens, tokens))
 
     async def aembed(self, request: EmbedRequest) -> BackendOutput:
@@ -108,7 +128,7 @@ class FakeRerankBackend:
         return overlap + int.from_bytes(_digest("t", document)[:4], "little") / 2**32 * 1e-6
 
     def rerank(self, request: RerankRequest) -> RerankOutput:
-        query, documents = request.query, request.documents
+        query, documents = request.query, [_as_text(d) for d in request.documents]
         scored = [(i, self.score(query, doc)) for i, doc in enumerate(documents)]
         tokens = len(_words(query)) * len(documents) + sum(len(_words(d)) for d in documents)
         return RerankOutput(scored=scored, model=self.spec.name, usage=Usage(tokens, tokens))

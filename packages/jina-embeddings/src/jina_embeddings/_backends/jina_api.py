@@ -24,11 +24,12 @@ from typing import Any
 
 from .. import _constants as C
 from .._http import Reply
+from .._images import wire_inputs
 from .._models import ModelSpec
 from .._quantize import BIT_PRECISIONS, packed_width
 from .._results import Usage
 from ..errors import APIResponseValidationError
-from .base import EmbedRequest, RerankOutput, RerankRequest, text_cost
+from .base import EmbedRequest, InputItem, RerankOutput, RerankRequest, text_cost
 from .remote import (
     RemoteBase,
     RemoteEmbeddingBackend,
@@ -60,7 +61,7 @@ def _sends_dimensions(spec: ModelSpec, request: EmbedRequest) -> bool:
 
 
 def build_embed_body(
-    spec: ModelSpec, request: EmbedRequest, texts: list[str], *, model: str | None = None
+    spec: ModelSpec, request: EmbedRequest, texts: list[InputItem], *, model: str | None = None
 ) -> dict[str, Any]:
     """The ``/v1/embeddings`` body for ``texts`` (pure).
 
@@ -75,7 +76,7 @@ def build_embed_body(
     """
     body: dict[str, Any] = {
         "model": model or spec.api_name or spec.name,
-        "input": texts,
+        "input": wire_inputs(texts),
         "embedding_type": wire_for(spec, request).embedding_type,
     }
     binding = request.binding
@@ -116,7 +117,7 @@ class JinaAPIBackend(RemoteEmbeddingBackend):
     name = "api"
     default_batch_size = C.DEFAULT_API_BATCH_SIZE
 
-    def build_body(self, request: EmbedRequest, texts: list[str]) -> dict[str, Any]:
+    def build_body(self, request: EmbedRequest, texts: list[InputItem]) -> dict[str, Any]:
         return build_embed_body(self.spec, request, texts, model=self.model_name)
 
     def wire(self, request: EmbedRequest) -> Wire:
@@ -125,11 +126,11 @@ class JinaAPIBackend(RemoteEmbeddingBackend):
 
 # -- rerank -----------------------------------------------------------------------------------
 def build_rerank_body(
-    model: str, query: str, documents: list[str], top_n: int | None, *, protocol: str
+    model: str, query: str, documents: list[InputItem], top_n: int | None, *, protocol: str
 ) -> dict[str, Any]:
     """The ``/v1/rerank`` body (pure). OpenAI-compatible servers (vLLM, Infinity) get only the
     common fields; the Jina API is also told not to echo the documents back."""
-    body: dict[str, Any] = {"model": model, "query": query, "documents": documents}
+    body: dict[str, Any] = {"model": model, "query": query, "documents": wire_inputs(documents)}
     if top_n is not None:
         body["top_n"] = min(top_n, len(documents))
     if protocol == "api":

@@ -36,7 +36,8 @@ import logging
 import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any, Literal, cast
 
 import anyio.to_thread
 import numpy as np
@@ -49,6 +50,7 @@ from .._results import Usage
 from .._validation import certain_tokens
 from ..errors import InvalidInputError, ModelNotFoundError
 from .base import BackendOutput, EmbedRequest
+from .coalescing import CancelFlag, PassCancelled, coalesced_encode
 from .loading import (
     cache_key,
     captured_warnings,
@@ -60,6 +62,8 @@ from .loading import (
     resolve_device,
     st_load_kwargs,
 )
+from .local_dtype import dtype_name, settle_dtype
+from .local_images import embed_with_images
 from .table import BackendConfig
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LocalBackend", "LocalModel", "loaded_models"]
@@ -86,7 +90,7 @@ class _CancelSlot:
     __slots__ = ("event",)
 
     def __init__(self) -> None:
-        self.event: threading.Event | None = None
+        self.event: CancelFlag | None = None
 
     def __call__(self, module: Any, args: Any) -> None:
         event = self.event
@@ -133,6 +137,11 @@ class LocalModel:
             first.register_forward_pre_hook(self._cancel)
 
     @property
+    def dtype(self) -> str:
+        """The weights' dtype as loaded or chosen by ``dtype=None`` (see :mod:`.local_dtype`)."""
+        return dtype_name(self.st)
+
+    @property
     def max_seq_length(self) -> int:
         return int(self.st.max_seq_length or self.spec.max_tokens)
 
@@ -156,7 +165,7 @@ class LocalModel:
         the bounds are tokenized.
         """
         if self._specials is None:
-            self._specials = len(self.st.tokenizer("", add_special_tokens=True)["input_ids"])
+            self._specials = self.token_lengths([""], "")[0]
         limit = self.max_seq_length
         fits = limit - self._specials - len(prompt.encode("utf-8"))
         floor = self._specials + len(prompt.split())
@@ -181,7 +190,7 @@ class LocalModel:
         prompt: str,
         batch_size: int,
         show_progress: bool,
-        cancel: threading.Event | None = None,
+        cancel: CancelFlag | None = None,
     ) -> np.ndarray:
         """Encode with ``adapter`` active; the caller holds :attr:`lock`.
 
@@ -202,6 +211,23 @@ class LocalModel:
         self._cancel.event = cancel
         try:
             return self.st.encode(list(texts), **kwargs)
+        finally:
+            self._cancel.event = None
+
+    def run_pass(
+        self, fn: Any, *, adapter: str | None, show_progress: bool = False, cancel: CancelFlag | None = None
+    ) -> Any:
+        """``fn(st, forward_kwargs)`` with ``adapter`` active, for passes other than ``encode``
+        (late chunking's token passes); the caller holds :attr:`lock`. Cancellable like ``encode``."""
+        kwargs: dict[str, Any] = {}
+        if adapter is not None and self.mode == "peft":
+            self._activate(adapter, show_progress=show_progress)
+        elif adapter is not None and self.mode == "task-kwarg":
+            kwargs["task"] = adapter
+        self._check_usable()
+        self._cancel.event = cancel
+        try:
+            return fn(self.st, kwargs)
         finally:
             self._cancel.event = None
 
@@ -358,46 +384,98 @@ class LocalBackend:
 
     def model_for(self, task: str | None, *, show_progress: bool = False) -> LocalModel:
         """The loaded model serving ``task`` (loading it on first use)."""
-        merged_task = task if self.options.merge_adapters else None
+        onnx = self.options.runtime == "onnx"  # one graph per task (see .onnx_runtime)
+        merged_task = task if self.options.merge_adapters or onnx else None
         with self._lock:
             model = self._models.get(merged_task)
         if model is None:
-            device = resolve_device(self.options.device)
-            key = cache_key("embedding", self.spec.source, self.options, device, merged_task=merged_task)
+            device = "cpu" if onnx else resolve_device(self.options.device)
+            runtime: dict[str, Any] = {"runtime": "onnx", "onnx_file": self.options.onnx_file} if onnx else {}
+            if self.options.fidelity_sample is not None:  # it decides bf16 / int8 at load
+                runtime["fidelity_sample"] = list(self.options.fidelity_sample)
+            key = cache_key(
+                "embedding", self.spec.source, self.options, device, merged_task=merged_task, **runtime
+            )
             with quiet_progress(show_progress):
-                model = load_cached(key, lambda: _load(self.spec, self.options, device, merged_task))
+                model = load_cached(key, lambda: self._load(device, merged_task))
             with self._lock:
                 self._models[merged_task] = model
         return model
+
+    def _load(self, device: str, merged_task: str | None) -> LocalModel:
+        if self.options.runtime == "onnx":
+            from .onnx_runtime import load_onnx
+
+            return load_onnx(self.spec, self.options, merged_task)
+        model = _load(self.spec, self.options, device, merged_task)
+        exact = replace(self.options, dtype="float32")
+        return settle_dtype(
+            model,
+            model.st,
+            self.spec.name,
+            device,
+            self.options.dtype,
+            lambda: _load(self.spec, exact, device, merged_task),
+            self.options.fidelity_sample,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """For the ``Embedder`` repr: the runtime and the dtype (as chosen, once loaded)."""
+        with self._lock:
+            loaded = sorted({m.dtype for m in self._models.values()})
+        return {"runtime": self.options.runtime, "dtype": ",".join(loaded) if loaded else self.options.dtype}
 
     def embed(self, request: EmbedRequest) -> BackendOutput:
         return self._embed(request, None)
 
     def _embed(self, request: EmbedRequest, cancel: threading.Event | None) -> BackendOutput:
+        if not all(isinstance(t, str) for t in request.texts):  # images: split by modality
+            return embed_with_images(self, request, cancel)
         binding = request.binding
         model = self.model_for(binding.task, show_progress=request.show_progress)
-        limit = model.max_seq_length
-        with model.lock:
-            if cancel is not None and cancel.is_set():  # abandoned while waiting for the lock
-                raise _Cancelled
-            over = model.too_long(request.texts, binding.prompt)
-            if over and not request.truncate:
-                i = over[0]
-                tokens = model.token_lengths([request.texts[i]], binding.prompt)[0]
-                raise InvalidInputError(
-                    f"text at index {i} has {tokens} tokens (prompt included), over "
-                    f"{self.spec.name}'s limit of {limit}; shorten it or pass truncate=True "
-                    f"({len(over)} text(s) are too long).",
-                    index=i,
-                )
-            vectors = model.encode(
-                request.texts,
-                adapter=None if self.options.merge_adapters else binding.adapter,
+        adapter = None if self.options.merge_adapters else binding.adapter
+        batch_size = request.batch_size or DEFAULT_BATCH_SIZE
+        if request.chunk_counts is not None:  # late chunking: one pass per document (or windows)
+            from .late_chunking_local import embed_late
+
+            if self.options.runtime == "onnx":
+                model.run_pass(None, adapter=adapter)  # raises: late chunking needs torch
+            return embed_late(model, request, self.options, adapter=adapter, cancel=cancel)
+
+        def check(texts: Sequence[str]) -> list[int]:
+            return self._check_lengths(model, texts, binding.prompt, request.truncate)
+
+        def encode(texts: Sequence[str], flag: CancelFlag | None) -> np.ndarray:
+            return model.encode(
+                texts,
+                adapter=adapter,
                 prompt=binding.prompt,
-                batch_size=request.batch_size or DEFAULT_BATCH_SIZE,
+                batch_size=batch_size,
                 show_progress=request.show_progress,
-                cancel=cancel,
+                cancel=flag,
             )
+
+        texts = cast("Sequence[str]", request.texts)  # images went to embed_with_images above
+        if self.options.coalesce:  # concurrent callers share passes (see .coalescing)
+            try:
+                vectors, over = coalesced_encode(
+                    model,
+                    texts,
+                    key=(adapter, binding.prompt, batch_size, request.show_progress),
+                    limit=batch_size,
+                    wait_s=self.options.coalesce_wait_ms / 1000,
+                    cancel=cancel,
+                    check=check,
+                    encode=encode,
+                )
+            except PassCancelled:
+                raise _Cancelled from None
+        else:
+            with model.lock:
+                if cancel is not None and cancel.is_set():  # abandoned while waiting for the lock
+                    raise _Cancelled
+                over = check(texts)
+                vectors = encode(texts, cancel)
         # Token usage is not counted locally (a second tokenizer pass would cost 1.5-2 %).
         return BackendOutput(
             vectors=np.asarray(vectors, dtype=np.float32),
@@ -405,7 +483,28 @@ class LocalBackend:
             usage=Usage(None, None),
             truncated=len(over),
             truncated_indices=tuple(over),
+            runtime=self.options.runtime,
+            compute_dtype=model.dtype,
         )
+
+    def _check_lengths(
+        self, model: LocalModel, texts: Sequence[str], prompt: str, truncate: bool
+    ) -> list[int]:
+        """Indices of the texts over the model's context; raises for them if not ``truncate``.
+
+        The caller holds ``model.lock``.
+        """
+        over = model.too_long(texts, prompt)
+        if over and not truncate:
+            i = over[0]
+            tokens = model.token_lengths([texts[i]], prompt)[0]
+            raise InvalidInputError(
+                f"text at index {i} has {tokens} tokens (prompt included), over "
+                f"{self.spec.name}'s limit of {model.max_seq_length}; shorten it or pass truncate=True "
+                f"({len(over)} text(s) are too long).",
+                index=i,
+            )
+        return over
 
     def _embed_until_cancelled(self, request: EmbedRequest, cancel: threading.Event) -> BackendOutput | None:
         try:

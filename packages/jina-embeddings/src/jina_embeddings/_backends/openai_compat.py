@@ -21,14 +21,14 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .. import _constants as C
 from .._http import Reply
 from ..errors import APIResponseValidationError
-from .base import EmbedRequest
+from .base import EmbedRequest, InputItem
 from .remote import RemoteEmbeddingBackend, Wire
 
 __all__ = ["OpenAICompatBackend", "build_openai_body"]
@@ -61,9 +61,10 @@ class OpenAICompatBackend(RemoteEmbeddingBackend):
     def _server_cuts(self, request: EmbedRequest) -> bool:
         return self.remote.server_dimensions and request.dimensions is not None
 
-    def build_body(self, request: EmbedRequest, texts: list[str]) -> dict[str, Any]:
+    def build_body(self, request: EmbedRequest, texts: list[InputItem]) -> dict[str, Any]:
+        # texts only: this backend's row has no "images" capability, so the core refused images
         return build_openai_body(
-            self.model_name, request, texts, server_dimensions=self.remote.server_dimensions
+            self.model_name, request, cast(list[str], texts), server_dimensions=self.remote.server_dimensions
         )
 
     def wire(self, request: EmbedRequest) -> Wire:

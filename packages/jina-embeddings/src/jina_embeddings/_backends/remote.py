@@ -344,7 +344,7 @@ class RemoteEmbeddingBackend(RemoteBase):
     default_batch_size = C.DEFAULT_API_BATCH_SIZE
 
     # -- subclass hooks (pure) --------------------------------------------------------------
-    def build_body(self, request: EmbedRequest, texts: list[str]) -> dict[str, Any]:
+    def build_body(self, request: EmbedRequest, texts: list[InputItem]) -> dict[str, Any]:
         raise NotImplementedError
 
     def wire(self, request: EmbedRequest) -> Wire:
@@ -376,16 +376,11 @@ class RemoteEmbeddingBackend(RemoteBase):
             return call.finish(await self.http.amap(call.batches, run))
 
     def plan(self, request: EmbedRequest) -> list[range]:
-        """Batches for ``request`` (late chunking: one request, since inputs share context)."""
-        count = len(request.texts)  # texts were validated by the core
-        if request.late_chunking:
-            if count > C.MAX_INPUTS_PER_REQUEST:
-                raise InvalidInputError(
-                    f"late_chunking sends all texts of a call in one request; {count} texts exceed "
-                    f"the limit of {C.MAX_INPUTS_PER_REQUEST}.",
-                    field="late_chunking",
-                )
-            return [range(count)]
+        """Batches for ``request`` (late chunking: per document, see :mod:`.late_chunking_remote`)."""
+        if request.chunk_counts is not None:
+            from .late_chunking_remote import plan_document_groups
+
+            return plan_document_groups(request, self.spec, max_chars=self.remote.max_batch_chars)
         max_items = min(request.batch_size or self.default_batch_size, C.MAX_INPUTS_PER_REQUEST)
         return plan_batches(request.texts, max_items=max_items, max_cost=self.remote.max_batch_chars)
 

@@ -9,7 +9,7 @@ Example::
     >>> BACKENDS["openai"].needs_base_url
     True
     >>> sorted(name for name, row in BACKENDS.items() if "late_chunking" in row.capabilities)
-    ['api']
+    ['api', 'fake', 'local']
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from ..errors import InvalidInputError
 __all__ = ["BACKENDS", "BackendConfig", "BackendRow", "Capability", "backend_row", "default_batch_sizes"]
 
 ServedKind = Literal["embedding", "reranker", "multivector"]
-Capability = Literal["images", "multivector", "late_chunking", "server_quantization", "any_dimensions"]
+Capability = Literal[
+    "images",  # embeds Image inputs
+    "image_urls",  # takes image URLs as given (the server fetches them)
+    "image_documents",  # reranks Image documents
+    "multivector",
+    "late_chunking",
+    "server_quantization",
+    "any_dimensions",
+]
 
 
 @dataclass(frozen=True)
@@ -95,21 +103,34 @@ BACKENDS: Mapping[str, BackendRow] = {
             {
                 "embedding": f"{_PKG}.local:LocalBackend",
                 "reranker": f"{_PKG}.local_rerank:LocalRerankBackend",
+                "multivector": f"{_PKG}.local_multivector:LocalMultiVectorBackend",
             },
             options="local",
             default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
             default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+            capabilities=frozenset({"images", "multivector", "late_chunking"}),
         ),
         BackendRow(
             "api",
             {
                 "embedding": f"{_PKG}.jina_api:JinaAPIBackend",
                 "reranker": f"{_PKG}.jina_api:JinaAPIRerankBackend",
+                "multivector": f"{_PKG}.jina_api_multivector:JinaAPIMultiVectorBackend",
             },
             options="remote",
             default_batch_size=C.DEFAULT_API_BATCH_SIZE,
             default_rerank_batch_size=C.DEFAULT_RERANK_BATCH_SIZE,
-            capabilities=frozenset({"late_chunking", "server_quantization", "any_dimensions"}),
+            capabilities=frozenset(
+                {
+                    "late_chunking",
+                    "server_quantization",
+                    "any_dimensions",
+                    "images",
+                    "image_urls",
+                    "image_documents",
+                    "multivector",
+                }
+            ),
         ),
         # vLLM, TEI and Infinity serve a Jina-compatible /rerank next to /v1/embeddings.
         BackendRow(
@@ -130,6 +151,8 @@ BACKENDS: Mapping[str, BackendRow] = {
             options=None,
             default_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
             default_rerank_batch_size=C.DEFAULT_LOCAL_BATCH_SIZE,
+            # images hashed by their bytes; late chunking mixes in a document vector
+            capabilities=frozenset({"images", "image_documents", "late_chunking"}),
         ),
     )
 }

@@ -13,6 +13,15 @@ Importing this package does not import torch; a local model loads in ``warm_up()
 from haystack_integrations.common.jina_embeddings import __version__
 
 from .document_embedder import JinaDocumentEmbedder
+from .document_image_embedder import JinaDocumentImageEmbedder
+from .multivector_embedder import JinaMultiVectorDocumentEmbedder, JinaMultiVectorTextEmbedder
 from .text_embedder import JinaTextEmbedder
 
-__all__ = ["JinaDocumentEmbedder", "JinaTextEmbedder", "__version__"]
+__all__ = [
+    "JinaDocumentEmbedder",
+    "JinaDocumentImageEmbedder",
+    "JinaMultiVectorDocumentEmbedder",
+    "JinaMultiVectorTextEmbedder",
+    "JinaTextEmbedder",
+    "__version__",
+]

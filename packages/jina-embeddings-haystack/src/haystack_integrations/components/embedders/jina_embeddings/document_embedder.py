@@ -15,6 +15,7 @@ from haystack_integrations.common.jina_embeddings.component import (
     result_meta,
 )
 from jina_embeddings import DEFAULT_MODEL, Embedder, Embeddings
+from jina_embeddings.integration import group_chunks
 
 __all__ = ["JinaDocumentEmbedder"]
 
@@ -28,7 +29,7 @@ class JinaDocumentEmbedder(JinaComponent):
     the input documents are never modified.
 
     Args:
-        api_key, model, task, dimensions, late_chunking, backend, precision, normalize,
+        api_key, model, task, dimensions, backend, precision, normalize,
             truncate, quantization_ranges, local and remote options: as for
             :class:`JinaTextEmbedder` (use the same values on both).
         prefix, suffix: extra text around each document text.
@@ -37,6 +38,11 @@ class JinaDocumentEmbedder(JinaComponent):
         progress_bar: show a progress bar while embedding.
         meta_fields_to_embed: meta fields whose values are embedded before the content.
         embedding_separator: joins the meta values and the content.
+        late_chunking: late chunking (local mean-pooled models; API v3/v4): documents with the
+            same ``meta["source_id"]`` (what ``DocumentSplitter`` writes) are one source
+            document, embedded together in ``meta["split_id"]`` order, so each split's vector
+            carries its source around it; documents without ``source_id`` are their own group.
+            The output keeps the input order.
 
     Example::
 
@@ -91,7 +97,10 @@ class JinaDocumentEmbedder(JinaComponent):
         """
         texts = self._texts(documents)
         with naming_documents(documents):
-            result = self._client().embed_documents(texts)
+            if self.late_chunking:  # chunks of one source document share one pass / request
+                result = self._client().embed_chunk_groups(texts, source_groups(documents))
+            else:
+                result = self._client().embed_documents(texts)
         return self._output(documents, result)
 
     @component.output_types(documents=list[Document], meta=dict[str, Any])
@@ -99,7 +108,10 @@ class JinaDocumentEmbedder(JinaComponent):
         """Async :meth:`run`: concurrent async HTTP for remote backends, a worker thread locally."""
         texts = self._texts(documents)
         with naming_documents(documents):
-            result = await self._client().aembed_documents(texts)
+            if self.late_chunking:
+                result = await self._client().aembed_chunk_groups(texts, source_groups(documents))
+            else:
+                result = await self._client().aembed_documents(texts)
         return self._output(documents, result)
 
     def _texts(self, documents: list[Document]) -> list[str]:
@@ -112,8 +124,17 @@ class JinaDocumentEmbedder(JinaComponent):
             suffix=self.suffix,
         )
 
+    late_chunking: bool
+
     @staticmethod
     def _output(documents: list[Document], result: Embeddings) -> dict[str, Any]:
         vectors = result.to_float_lists()
         embedded = [replace(doc, embedding=vector) for doc, vector in zip(documents, vectors, strict=True)]
         return {"documents": embedded, "meta": result_meta(result.model, result.usage)}
+
+
+def source_groups(documents: list[Document]) -> list[list[int]]:
+    """Late chunking's documents: splits grouped by ``meta["source_id"]``, in ``meta["split_id"]`` order."""
+    return group_chunks(
+        [d.meta.get("source_id") for d in documents], [d.meta.get("split_id") for d in documents]
+    )

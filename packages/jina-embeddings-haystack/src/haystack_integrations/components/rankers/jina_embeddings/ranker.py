@@ -14,7 +14,10 @@ from haystack_integrations.common.jina_embeddings.component import (
     naming_documents,
     result_meta,
 )
+from haystack_integrations.common.jina_embeddings.images import texts_or_images
+from haystack_integrations.common.jina_embeddings.multivector import stored_token_vectors
 from jina_embeddings import DEFAULT_RERANKER, Reranker, Reranking
+from jina_embeddings.integration import document_vectors_from
 
 __all__ = ["JinaRanker"]
 
@@ -29,6 +32,9 @@ class JinaRanker(JinaComponent):
     Args:
         model: registry name (``jina-reranker-v3``, ``jina-reranker-m0``,
             ``jina-reranker-v2-base-multilingual``), repo id or a local cross-encoder folder.
+            ``jina-colbert-v2`` (or a ColBERT folder) ranks by MaxSim and reads each document's
+            stored token vectors (``Document.multivector_embedding`` where Haystack has it, else
+            ``meta["jina_token_vectors"]``, as ``JinaMultiVectorDocumentEmbedder`` writes them).
         api_key: as for :class:`JinaTextEmbedder`.
         top_k: keep the best ``top_k`` documents (``None`` = all); ``run(top_k=)`` overrides it.
         score_threshold: drop documents scoring below it; ``run(score_threshold=)`` overrides it.
@@ -93,7 +99,9 @@ class JinaRanker(JinaComponent):
         """
         texts = self._texts(documents)
         with naming_documents(documents):
-            ranking = self._client().rerank(query, texts, top_n=top_k)
+            client = self._client()
+            vectors = document_vectors_from(client, stored_token_vectors(documents))
+            ranking = client.rerank(query, texts, top_n=top_k, document_vectors=vectors)
         return self._output(documents, ranking, score_threshold)
 
     @component.output_types(documents=list[Document], meta=dict[str, Any])
@@ -107,15 +115,22 @@ class JinaRanker(JinaComponent):
         """Async :meth:`run`: async HTTP for remote backends, a worker thread for local models."""
         texts = self._texts(documents)
         with naming_documents(documents):
-            ranking = await self._client().arerank(query, texts, top_n=top_k)
+            client = self._client()
+            vectors = document_vectors_from(client, stored_token_vectors(documents))
+            ranking = await client.arerank(query, texts, top_n=top_k, document_vectors=vectors)
         return self._output(documents, ranking, score_threshold)
 
-    def _texts(self, documents: list[Document]) -> list[str]:
-        return document_texts(
+    def _texts(self, documents: list[Document]) -> list[Any]:
+        """Texts; for image rerankers (m0) a document without content but with an image
+        (``blob`` or ``meta["file_path"]``) becomes an image (see ``common.images``)."""
+        return texts_or_images(
             documents,
-            component=type(self).__name__,
-            meta_fields=self.meta_fields_to_embed,
-            separator=self.embedding_separator,
+            lambda docs: document_texts(
+                docs,
+                component=type(self).__name__,
+                meta_fields=self.meta_fields_to_embed,
+                separator=self.embedding_separator,
+            ),
         )
 
     def _output(

@@ -9,7 +9,7 @@ import pytest
 
 from .fake_api import FakeJinaServer
 
-__all__ = ["fake_jina_server", "fake_jina_server_factory"]
+__all__ = ["fake_jina_module_server", "fake_jina_server", "fake_jina_server_factory", "srv"]
 
 
 @pytest.fixture
@@ -41,3 +41,21 @@ def fake_jina_server_factory() -> Iterator[Callable[..., FakeJinaServer]]:
     finally:
         for srv in servers:
             srv.stop()
+
+
+@pytest.fixture(scope="module")
+def fake_jina_module_server() -> Iterator[FakeJinaServer]:
+    """One ``FakeJinaServer(api_key="jina_test")`` per test module (starting one costs a thread
+    and a port); use :func:`srv` to get it with a clean slate."""
+    srv = FakeJinaServer(api_key="jina_test").start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def srv(fake_jina_module_server: FakeJinaServer) -> FakeJinaServer:
+    """The module's fake server with a clean slate: no recorded requests, faults or rates."""
+    fake_jina_module_server.reset()
+    return fake_jina_module_server

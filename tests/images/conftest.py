@@ -47,21 +47,6 @@ def png_files(tmp_path: Path, pil_images: list[Any]) -> list[Path]:
     return paths
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeJinaServer]:
-    srv = FakeJinaServer(api_key=KEY).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def srv(server: FakeJinaServer) -> FakeJinaServer:
-    server.reset()
-    return server
-
-
 @pytest.fixture
 def api_embedder(srv: FakeJinaServer) -> Iterator[Callable[..., Embedder]]:
     made: list[Embedder] = []

@@ -20,21 +20,6 @@ KEY = "jina_test"
 V3 = "jina-embeddings-v3"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeJinaServer]:
-    srv = FakeJinaServer(api_key=KEY).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def srv(server: FakeJinaServer) -> FakeJinaServer:
-    server.reset()
-    return server
-
-
 @pytest.fixture
 def make(srv: FakeJinaServer) -> Iterator[Any]:
     made: list[Embedder] = []

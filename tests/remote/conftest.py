@@ -31,22 +31,6 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(C, "MAX_RETRY_DELAY", 0.01)
 
 
-@pytest.fixture(scope="module")
-def module_server() -> Iterator[FakeJinaServer]:
-    srv = FakeJinaServer(api_key=KEY).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def srv(module_server: FakeJinaServer) -> FakeJinaServer:
-    """The module's server with a clean slate (no requests, faults or rates)."""
-    module_server.reset()
-    return module_server
-
-
 def _client_factory(cls: type[T], default_model: str, srv: FakeJinaServer) -> Iterator[Callable[..., T]]:
     """``factory(model=default_model, **kwargs)`` -> a ``cls`` on ``srv`` (backend api, key set); closed after."""
     made: list[T] = []

@@ -52,8 +52,8 @@ FAULTS = {
 
 
 @pytest.fixture
-def server(module_server: Any) -> Any:
-    return module_server
+def server(fake_jina_module_server: Any) -> Any:
+    return fake_jina_module_server
 
 
 @settings(max_examples=150, **PROFILE)

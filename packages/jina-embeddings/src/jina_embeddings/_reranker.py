@@ -96,11 +96,10 @@ class Reranker(Frontend):
         Raises:
             InvalidInputError: blank query, a bad document (named by index) or bad ``top_n``.
         """
-        q, docs, n = self._check(query, documents, top_n)
-        vectors = check_document_vectors(self.spec, document_vectors, len(docs))
-        if not docs:
+        request = self._request(query, documents, top_n, document_vectors)
+        if not request.documents:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, self._backend.rerank(self._request(q, docs, n, vectors)))
+        return self._finish(request, self._backend.rerank(request))
 
     async def arerank(
         self,
@@ -111,27 +110,28 @@ class Reranker(Frontend):
         document_vectors: Sequence[Any] | None = None,
     ) -> Reranking:
         """Async :meth:`rerank`: remote backends use async HTTP; local runs in a worker thread."""
-        q, docs, n = self._check(query, documents, top_n)
-        vectors = check_document_vectors(self.spec, document_vectors, len(docs))
-        if not docs:
+        request = self._request(query, documents, top_n, document_vectors)
+        if not request.documents:
             return Reranking(results=(), model=self.spec.name, usage=Usage(0, 0))
-        return self._finish(docs, n, await self._backend.arerank(self._request(q, docs, n, vectors)))
-
-    def _check(
-        self, query: str, documents: Sequence[str | Image], top_n: int | None
-    ) -> tuple[str, list[Any], int | None]:
-        check_positive_int("top_n", top_n)
-        docs = check_inputs(documents, spec=self.spec, row=self._row, what="document")
-        return check_query(query), docs, top_n or self.options.top_n
+        return self._finish(request, await self._backend.arerank(request))
 
     def _request(
-        self, query: str, documents: list[Any], top_n: int | None, vectors: list[Any] | None = None
+        self,
+        query: str,
+        documents: Sequence[str | Image],
+        top_n: int | None,
+        document_vectors: Sequence[Any] | None,
     ) -> RerankRequest:
+        """Check everything (shared by sync and async) before any model call or request."""
+        check_positive_int("top_n", top_n)
+        docs = check_inputs(documents, spec=self.spec, row=self._row, what="document")
+        q = check_query(query)
+        vectors = check_document_vectors(self.spec, document_vectors, len(docs))
         opts = self.options
         return RerankRequest(
-            query=query,
-            documents=documents,
-            top_n=top_n,
+            query=q,
+            documents=docs,
+            top_n=top_n or opts.top_n,
             batch_size=opts.batch_size,
             max_length=opts.max_length,
             show_progress=opts.show_progress,
@@ -150,7 +150,9 @@ class Reranker(Frontend):
             inner, spec=self.spec, backend_name=self.backend_name, options=self.options
         )
 
-    def _finish(self, documents: list[Any], top_n: int | None, out: RerankOutput) -> Reranking:
+    def _finish(self, request: RerankRequest, out: RerankOutput) -> Reranking:
+        documents: Sequence[Any] = request.documents  # texts, or Image for image rerankers
+        top_n = request.top_n
         seen: set[int] = set()
         for index, score in out.scored:
             if not 0 <= index < len(documents) or index in seen or score != score:

@@ -35,8 +35,8 @@ from .base import BackendOutput, EmbedRequest
 from .remote import (
     RemoteBase,
     _invalid,
-    _short,
     decode_vector,
+    indexed_items,
     parse_usage,
     plan_batches,
     request_chars,
@@ -80,23 +80,8 @@ def parse_multivector(
         APIResponseValidationError: any check of the module docstring fails.
     """
     data = reply.data
-    items = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise _invalid(reply, "no 'data' list in the response")
-    if len(items) != count:
-        raise _invalid(reply, f"{len(items)} embeddings for {count} inputs")
     rows: list[np.ndarray | None] = [None] * count
-    for item in items:
-        index = item.get("index") if isinstance(item, dict) else None
-        if (
-            not isinstance(index, int)
-            or isinstance(index, bool)
-            or not 0 <= index < count
-            or rows[index] is not None
-        ):
-            raise _invalid(
-                reply, f"'index' values are not a permutation of 0..{count - 1} (got {_short(index)})"
-            )
+    for index, item in indexed_items(reply, count):
         tokens = item.get("embeddings", item.get("embedding"))
         if not isinstance(tokens, list) or not tokens:
             raise _invalid(reply, f"item {index}: no token vectors ('embeddings' list)")

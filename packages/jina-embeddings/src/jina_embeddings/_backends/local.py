@@ -203,22 +203,19 @@ class LocalModel:
             "convert_to_numpy": True,
             "normalize_embeddings": False,
         }
-        if adapter is not None and self.mode == "peft":
-            self._activate(adapter, show_progress=show_progress)
-        elif adapter is not None and self.mode == "task-kwarg":
-            kwargs["task"] = adapter
-        self._check_usable()
-        self._cancel.event = cancel
-        try:
-            return self.st.encode(list(texts), **kwargs)
-        finally:
-            self._cancel.event = None
+        return self.run_pass(
+            lambda st, task_kwargs: st.encode(list(texts), **kwargs, **task_kwargs),
+            adapter=adapter,
+            show_progress=show_progress,
+            cancel=cancel,
+        )
 
     def run_pass(
         self, fn: Any, *, adapter: str | None, show_progress: bool = False, cancel: CancelFlag | None = None
     ) -> Any:
-        """``fn(st, forward_kwargs)`` with ``adapter`` active, for passes other than ``encode``
-        (late chunking's token passes); the caller holds :attr:`lock`. Cancellable like ``encode``."""
+        """``fn(st, task_kwargs)`` with ``adapter`` active (a peft adapter, or ``task=`` for models
+        that pick it in their own code): :meth:`encode` and late chunking's token passes. The
+        caller holds :attr:`lock`; ``cancel`` raises ``_Cancelled`` before the next batch."""
         kwargs: dict[str, Any] = {}
         if adapter is not None and self.mode == "peft":
             self._activate(adapter, show_progress=show_progress)

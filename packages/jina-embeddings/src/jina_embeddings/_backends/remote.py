@@ -220,6 +220,33 @@ def parse_usage(value: Any) -> Usage:
     return Usage(count("total_tokens"), count("prompt_tokens"))
 
 
+def indexed_items(reply: Reply, count: int) -> list[tuple[int, dict[str, Any]]]:
+    """The response's ``data`` items with their ``index``, checked before any is decoded: a
+    list of exactly ``count`` items whose ``index`` values are a permutation of ``0..count-1``
+    (shared by the single-vector and the multi-vector parsers).
+
+    Raises:
+        APIResponseValidationError: a check fails (with the server's request id).
+    """
+    data = reply.data
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise _invalid(reply, "no 'data' list in the response")
+    if len(items) != count:
+        raise _invalid(reply, f"{len(items)} embeddings for {count} inputs")
+    seen = [False] * count
+    indexed: list[tuple[int, dict[str, Any]]] = []
+    for item in items:
+        index = item.get("index") if isinstance(item, dict) else None
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count or seen[index]:
+            raise _invalid(
+                reply, f"'index' values are not a permutation of 0..{count - 1} (got {_short(index)})"
+            )
+        seen[index] = True
+        indexed.append((index, item))
+    return indexed
+
+
 def parse_embeddings(
     reply: Reply, *, count: int, width: int | None, embedding_type: str
 ) -> tuple[np.ndarray, Usage, str | None]:
@@ -233,23 +260,8 @@ def parse_embeddings(
         APIResponseValidationError: any check fails (with the server's request id).
     """
     data = reply.data
-    items = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise _invalid(reply, "no 'data' list in the response")
-    if len(items) != count:
-        raise _invalid(reply, f"{len(items)} embeddings for {count} inputs")
     rows: list[np.ndarray | None] = [None] * count
-    for item in items:
-        index = item.get("index") if isinstance(item, dict) else None
-        if (
-            not isinstance(index, int)
-            or isinstance(index, bool)
-            or not 0 <= index < count
-            or rows[index] is not None
-        ):
-            raise _invalid(
-                reply, f"'index' values are not a permutation of 0..{count - 1} (got {_short(index)})"
-            )
+    for index, item in indexed_items(reply, count):
         try:
             rows[index] = decode_vector(item.get("embedding"), embedding_type)
         except ValueError as exc:

@@ -28,7 +28,14 @@ from haystack.utils.auth import SecretType
 from jina_embeddings import InvalidInputError, Usage
 from jina_embeddings.integration import API_KEY_ENV_VARS, Kind, OptionSpec, adapter_options, learned_ranges
 
-__all__ = ["API_KEY_ENV_VARS", "JinaComponent", "document_texts", "naming_documents", "result_meta"]
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "DocumentTextsMixin",
+    "JinaComponent",
+    "document_texts",
+    "naming_documents",
+    "result_meta",
+]
 
 #: Haystack's words for core options (jina-haystack and Haystack's own components use them).
 _HAYSTACK_NAMES = {"show_progress": "progress_bar", "top_n": "top_k"}
@@ -149,6 +156,26 @@ def naming_documents(documents: Sequence[Document]) -> Iterator[None]:
         raise InvalidInputError(
             f"Document {documents[err.index].id!r}: {err}", index=err.index, field=err.field
         ) from err
+
+
+class DocumentTextsMixin:
+    """``_texts(documents)`` for document embedders, from their Haystack-style settings
+    (``meta_fields_to_embed``, ``embedding_separator``, ``prefix``, ``suffix``)."""
+
+    meta_fields_to_embed: list[str]
+    embedding_separator: str
+    prefix: str
+    suffix: str
+
+    def _texts(self, documents: list[Document]) -> list[str]:
+        return document_texts(
+            documents,
+            component=type(self).__name__,
+            meta_fields=self.meta_fields_to_embed,
+            separator=self.embedding_separator,
+            prefix=self.prefix,
+            suffix=self.suffix,
+        )
 
 
 class JinaComponent:

@@ -8,9 +8,9 @@ from haystack import Document, component
 from haystack.utils import ComponentDevice, Secret
 
 from haystack_integrations.common.jina_embeddings.component import (
+    DocumentTextsMixin,
     JinaComponent,
     default_api_key,
-    document_texts,
     naming_documents,
     result_meta,
 )
@@ -21,7 +21,7 @@ __all__ = ["JinaDocumentEmbedder"]
 
 
 @component
-class JinaDocumentEmbedder(JinaComponent):
+class JinaDocumentEmbedder(DocumentTextsMixin, JinaComponent):
     """Embed documents with a Jina model, locally or through the Jina API.
 
     The document side of the model's task is used (``retrieval.passage`` on the API, the
@@ -113,16 +113,6 @@ class JinaDocumentEmbedder(JinaComponent):
             else:
                 result = await self._client().aembed_documents(texts)
         return self._output(documents, result)
-
-    def _texts(self, documents: list[Document]) -> list[str]:
-        return document_texts(
-            documents,
-            component=type(self).__name__,
-            meta_fields=self.meta_fields_to_embed,
-            separator=self.embedding_separator,
-            prefix=self.prefix,
-            suffix=self.suffix,
-        )
 
     late_chunking: bool
 

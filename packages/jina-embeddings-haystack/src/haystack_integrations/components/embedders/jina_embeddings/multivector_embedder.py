@@ -16,9 +16,9 @@ from haystack import Document, component
 from haystack.utils import ComponentDevice, Secret
 
 from haystack_integrations.common.jina_embeddings.component import (
+    DocumentTextsMixin,
     JinaComponent,
     default_api_key,
-    document_texts,
     naming_documents,
     result_meta,
 )
@@ -91,7 +91,7 @@ class JinaMultiVectorTextEmbedder(JinaComponent):
 
 
 @component
-class JinaMultiVectorDocumentEmbedder(JinaComponent):
+class JinaMultiVectorDocumentEmbedder(DocumentTextsMixin, JinaComponent):
     """Embed documents as token vectors; returns copies carrying them (see the module docstring).
 
     Args:
@@ -152,16 +152,6 @@ class JinaMultiVectorDocumentEmbedder(JinaComponent):
         with naming_documents(documents):
             result = await self._client().aembed_documents(texts)
         return self._output(documents, result)
-
-    def _texts(self, documents: list[Document]) -> list[str]:
-        return document_texts(
-            documents,
-            component=type(self).__name__,
-            meta_fields=self.meta_fields_to_embed,
-            separator=self.embedding_separator,
-            prefix=self.prefix,
-            suffix=self.suffix,
-        )
 
     def _output(self, documents: list[Document], result: MultiVectorEmbeddings) -> dict[str, Any]:
         embedded = [

@@ -118,7 +118,8 @@ def test_a_bare_str_inside_embed_is_always_text(srv: Any, api_embedder: Any, png
 
 def test_batches_are_sized_by_image_cost(srv: Any, api_embedder: Any, png_bytes: list[bytes]) -> None:
     cost = 4 * ((max(len(b) for b in png_bytes) + 2) // 3)
-    emb = api_embedder(V4, max_batch_chars=2 * cost)  # two images per request at most
+    # two images per request at most; one request at a time so the start order is the plan's order
+    emb = api_embedder(V4, max_batch_chars=2 * cost, max_concurrency=1)
     out = emb.embed_images(png_bytes)
     assert [len(r.body["input"]) for r in sorted(srv.requests, key=lambda r: r.started)] == [2, 2, 1]
     assert len(_sent_images(srv)) == 5

@@ -31,6 +31,9 @@ CHILD = textwrap.dedent(
         raise CallerError("the caller's own exception")
 
     signal.signal(signal.SIGUSR1, stop)
+    # A runner started in the background (`cmd &`) passes SIGINT down ignored, and Python then
+    # installs no KeyboardInterrupt handler; a user's terminal does not: restore Python's own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     emb = Embedder("jina-embeddings-v5-text-small", backend="api", api_key="jina_test",
                    base_url=sys.argv[1], batch_size=1, max_concurrency=4, dimensions=32)
     print("ready", flush=True)
